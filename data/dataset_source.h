@@ -1,0 +1,27 @@
+/* dataset_source: where the dataset comes from.
+ *
+ * Order: --data PATH, then $MICROGPT_DATA, then the project's data/names.txt;
+ * that last one is downloaded from the public URL when missing and verified
+ * against the spec's sha256 before it is put in place. */
+#ifndef MICROGPT_DATASET_SOURCE_H
+#define MICROGPT_DATASET_SOURCE_H
+
+#include <stddef.h>
+
+#define DATASET_URL "https://raw.githubusercontent.com/karpathy/makemore/988aa59/names.txt"
+#define DATASET_SHA256 "0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d"
+
+/* The project's data/names.txt (an absolute path fixed at build time). */
+const char *dataset_default_path(void);
+
+/* Picks the path; downloads the default one if it is missing. 0 or -1 with
+ * one line in error. */
+int dataset_locate(const char *explicit_path, char *path_out, size_t path_capacity, char *error,
+                   size_t error_capacity);
+
+/* Downloads url with curl into destination through a temporary file, which
+ * is renamed into place only if its sha256 is expected_sha256. */
+int dataset_download(const char *url, const char *destination, const char *expected_sha256, char *error,
+                     size_t error_capacity);
+
+#endif

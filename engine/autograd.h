@@ -1,0 +1,65 @@
+/* autograd.h: the contract the model (engine/model.c) is written against.
+ *
+ * A variant is one file, variants/<name>.c. The build compiles engine/model.c
+ * once per variant with -DMICROGPT_VARIANT_FILE="variants/<name>.c"; model.c
+ * includes that file first, so every operation below is a static function of
+ * the same translation unit: bound at compile time, inlinable, no dispatch.
+ *
+ * A variant defines:
+ *
+ *   VARIANT_DESCRIPTION        string: one line on what the strategy changes
+ *   VARIANT_TOLERANCE          0.0 if its gradients are bit-identical to the
+ *                              reference order; else the max |loss difference|
+ *                              it promises over a run (tests hold it to that)
+ *   value_t                    a handle to one scalar of the graph
+ *   value_t value_constant(double)     a plain number meeting a node: a leaf
+ *                                      made on the spot (the spec counts them)
+ *   value_t value_parameter(double)    a persistent leaf (a model weight)
+ *   double  value_data(value_t)
+ *   double *parameter_data(value_t), *parameter_grad(value_t)
+ *                                      a parameter's storage, read and written
+ *                                      by Adam between steps
+ *   value_t value_add(a, b), value_mul(a, b), value_pow(a, double c),
+ *           value_log(a), value_exp(a), value_relu(a)
+ *                                      forward value and local gradients as in
+ *                                      the spec's table "How the reference
+ *                                      evaluates each operation"
+ *   graph_size graph_backward(value_t loss)
+ *                                      d loss = 1, propagate into every
+ *                                      reachable node; returns the number of
+ *                                      reachable nodes and child links
+ *   void graph_release_step(void)      free every non-parameter node made
+ *                                      since the last call
+ *   void graph_destroy(void)           free everything, parameters included
+ *
+ * Layer operations come from engine/scalar_layers.h, written with the ops
+ * above. A variant may replace any of them by defining the macro and the
+ * function before model.c includes the shared definitions:
+ *
+ *   VARIANT_HAS_LINEAR     void layer_linear(value_t *out, const value_t *w,
+ *                                            const value_t *x, int n_out, int n_in)
+ *   VARIANT_HAS_RMSNORM    void layer_rmsnorm(value_t *out, const value_t *x, int n)
+ *   VARIANT_HAS_SOFTMAX    void layer_softmax(value_t *out, const value_t *z, int n)
+ *   VARIANT_HAS_ATTENTION  void layer_attention_head(value_t *out, const value_t *q,
+ *                              const value_t *keys, const value_t *values,
+ *                              int positions, int row_stride, int head_dim,
+ *                              value_t *scratch)
+ *
+ * A variant that replaces a whole training step (no graph at all, or a
+ * replayed one) defines value_t as it likes and graph_backward as its own
+ * backward of the step's loss: model.c only ever calls graph_backward on the
+ * loss it built with the ops above.
+ *
+ * State lives in static variables of the variant's file: one model per
+ * variant per process at a time (model.c asserts it). */
+#ifndef MICROGPT_AUTOGRAD_H
+#define MICROGPT_AUTOGRAD_H
+
+#include <stddef.h>
+
+typedef struct graph_size {
+    size_t nodes; /* distinct nodes reachable from the loss, leaves included */
+    size_t edges; /* child links of those nodes */
+} graph_size;
+
+#endif

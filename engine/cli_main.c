@@ -1,0 +1,196 @@
+/* cli_main.c: the microgpt-<variant> program, built once per variant.
+ *
+ * Prints what the reference prints (num docs, vocab size, num params, one
+ * line per step, the samples), then a summary of time and graph size.
+ * Bad input: one line on stderr, exit 2, no output file left behind. */
+#ifndef MICROGPT_VARIANT_SYMBOL
+#error "compile with -DMICROGPT_VARIANT_SYMBOL=microgpt_variant_<name>"
+#endif
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dataset.h"
+#include "dataset_source.h"
+#include "monotonic_clock.h"
+#include "training_run.h"
+#include "variant.h"
+
+extern const microgpt_variant MICROGPT_VARIANT_SYMBOL;
+
+enum { MAX_STEPS = 1000000, MAX_SAMPLES = 100000 };
+
+typedef struct cli_options {
+    const char *data_path, *losses_path;
+    int steps, samples, quiet;
+} cli_options;
+
+static const char *program = "microgpt";
+
+static void usage(FILE *stream, const microgpt_variant *variant)
+{
+    fprintf(stream,
+            "usage: %s [--data PATH] [--steps N] [--samples K] [--losses FILE] [--quiet] [--help]\n"
+            "Trains microgpt with the '%s' autograd variant: %s.\n"
+            "  --data PATH     names file (default: $MICROGPT_DATA, else %s,\n"
+            "                  downloaded and verified if missing)\n"
+            "  --steps N       training steps, 1..%d (default 1000)\n"
+            "  --samples K     names sampled after training, 0..%d (default 20)\n"
+            "  --losses FILE   write each step's loss as %%.17g, one per line\n"
+            "  --quiet         omit the per-step lines\n"
+            "Exit status: 0 on success, 2 on bad input.\n",
+            program, variant->name, variant->description, dataset_default_path(), MAX_STEPS, MAX_SAMPLES);
+}
+
+static void fail(const char *message, const char *detail)
+{
+    fprintf(stderr, "%s: %s%s\n", program, message, detail ? detail : "");
+    exit(2);
+}
+
+static int parse_count(const char *flag, const char *text, int low, int high)
+{
+    char *end;
+    errno = 0;
+    long value = strtol(text, &end, 10);
+    if (errno || end == text || *end != '\0' || value < low || value > high) {
+        fprintf(stderr, "%s: %s takes a whole number from %d to %d, got '%s'\n", program, flag, low, high, text);
+        exit(2);
+    }
+    return (int)value;
+}
+
+static cli_options parse_options(int argc, char **argv, const microgpt_variant *variant)
+{
+    cli_options options = {.data_path = NULL, .losses_path = NULL, .steps = 1000, .samples = 20, .quiet = 0};
+    for (int i = 1; i < argc; i++) {
+        const char *flag = argv[i];
+        if (strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) {
+            usage(stdout, variant);
+            exit(0);
+        }
+        if (strcmp(flag, "--quiet") == 0) {
+            options.quiet = 1;
+            continue;
+        }
+        int takes_value = strcmp(flag, "--data") == 0 || strcmp(flag, "--steps") == 0 ||
+                          strcmp(flag, "--samples") == 0 || strcmp(flag, "--losses") == 0;
+        if (!takes_value) {
+            fprintf(stderr, "%s: unknown option '%s' (see --help)\n", program, flag);
+            exit(2);
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "%s: %s needs a value (see --help)\n", program, flag);
+            exit(2);
+        }
+        const char *value = argv[++i];
+        if (strcmp(flag, "--data") == 0)
+            options.data_path = value;
+        else if (strcmp(flag, "--losses") == 0)
+            options.losses_path = value;
+        else if (strcmp(flag, "--steps") == 0)
+            options.steps = parse_count(flag, value, 1, MAX_STEPS);
+        else
+            options.samples = parse_count(flag, value, 0, MAX_SAMPLES);
+    }
+    return options;
+}
+
+static void print_step(void *context, int step, int num_steps, double loss)
+{
+    (void)context;
+    printf("step %4d / %4d | loss %.4f\n", step + 1, num_steps, loss);
+}
+
+/* Losses go to a temporary file next to the target, renamed into place only
+ * when complete; it is opened before training so a bad path fails at once. */
+static FILE *open_losses_file(const char *path, char *temporary, size_t capacity)
+{
+    if (snprintf(temporary, capacity, "%s.tmp-%ld", path, (long)getpid()) >= (int)capacity)
+        fail("--losses path is too long: ", path);
+    FILE *file = fopen(temporary, "w");
+    if (!file) {
+        fprintf(stderr, "%s: cannot write --losses %s: %s\n", program, path, strerror(errno));
+        exit(2);
+    }
+    return file;
+}
+
+static void write_losses(FILE *file, const char *temporary, const char *path, const run_report *report)
+{
+    for (int step = 0; step < report->steps; step++)
+        fprintf(file, "%.17g\n", report->losses[step]);
+    int failed = ferror(file);
+    failed |= fclose(file) != 0;
+    if (failed || rename(temporary, path) != 0) {
+        int saved = errno;
+        remove(temporary);
+        fprintf(stderr, "%s: cannot write --losses %s: %s\n", program, path, strerror(saved));
+        exit(2);
+    }
+}
+
+static void print_summary(const microgpt_variant *variant, const run_report *report, double wall_seconds)
+{
+    double steps = report->steps, mean_loss = 0.0;
+    for (int step = 0; step < report->steps; step++)
+        mean_loss += report->losses[step];
+    printf("\n--- summary (%s) ---\n", variant->name);
+    printf("wall time: %.3f s (training %.3f s, %.4f ms/step; sampling %.3f s)\n", wall_seconds,
+           report->train_seconds, 1e3 * report->train_seconds / steps, report->sample_seconds);
+    printf("time per step: forward %.4f ms, backward %.4f ms, update %.4f ms\n",
+           1e3 * report->forward_seconds / steps, 1e3 * report->backward_seconds / steps,
+           1e3 * report->update_seconds / steps);
+    printf("graph nodes per step: mean %.2f min %zu max %zu\n", report->nodes.mean, report->nodes.min,
+           report->nodes.max);
+    printf("graph edges per step: mean %.2f min %zu max %zu\n", report->edges.mean, report->edges.min,
+           report->edges.max);
+    printf("loss: final %.4f, mean %.4f\n", report->losses[report->steps - 1], mean_loss / steps);
+}
+
+int main(int argc, char **argv)
+{
+    double wall_start = monotonic_seconds();
+    const microgpt_variant *variant = &MICROGPT_VARIANT_SYMBOL;
+    static char program_name[64];
+    snprintf(program_name, sizeof program_name, "microgpt-%s", variant->name);
+    program = program_name;
+    cli_options options = parse_options(argc, argv, variant);
+
+    char path[4096], error[1024];
+    if (dataset_locate(options.data_path, path, sizeof path, error, sizeof error) != 0)
+        fail(error, NULL);
+    dataset data;
+    if (dataset_load(path, &data, error, sizeof error) != 0)
+        fail(error, NULL);
+
+    char losses_temporary[4096];
+    FILE *losses_file = options.losses_path
+                            ? open_losses_file(options.losses_path, losses_temporary, sizeof losses_temporary)
+                            : NULL;
+
+    printf("num docs: %zu\n", data.doc_count);
+    printf("vocab size: %d\n", data.vocab_size);
+    run_options run = {.steps = options.steps,
+                       .samples = options.samples,
+                       .shape = model_shape_default(),
+                       .on_step = options.quiet ? NULL : print_step,
+                       .context = NULL};
+    run.shape.vocab_size = data.vocab_size;
+    printf("num params: %zu\n", model_shape_parameter_count(&run.shape));
+    run_report report;
+    training_run(variant, &data, &run, &report);
+    printf("\n--- inference (new, hallucinated names) ---\n");
+    for (int s = 0; s < report.samples; s++)
+        printf("sample %2d: %s\n", s + 1, report.sample_text[s]);
+    if (losses_file)
+        write_losses(losses_file, losses_temporary, options.losses_path, &report);
+    print_summary(variant, &report, monotonic_seconds() - wall_start);
+    run_report_free(&report);
+    dataset_free(&data);
+    return 0;
+}

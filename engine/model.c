@@ -1,0 +1,334 @@
+/* model.c: microgpt, written once, compiled once per variant.
+ *
+ * The build compiles this file with -DMICROGPT_VARIANT_FILE (the variant's
+ * source), -DMICROGPT_VARIANT_NAME and -DMICROGPT_VARIANT_SYMBOL; the variant's
+ * operations are included first, so the model below binds to them at compile
+ * time. The file exports one const table, microgpt_variant_<name> (variant.h).
+ * The computation is the spec's (../shared/spec/microgpt.md), step for step. */
+#if !defined(MICROGPT_VARIANT_FILE) || !defined(MICROGPT_VARIANT_NAME) || !defined(MICROGPT_VARIANT_SYMBOL)
+#error "compile with -DMICROGPT_VARIANT_FILE, _NAME and _SYMBOL (CMake does this for every variants/*.c)"
+#endif
+
+#include MICROGPT_VARIANT_FILE
+
+#if !defined(VARIANT_DESCRIPTION) || !defined(VARIANT_TOLERANCE)
+#error "a variant defines VARIANT_DESCRIPTION and VARIANT_TOLERANCE (see engine/autograd.h)"
+#endif
+
+#include "scalar_layers.h"
+
+#include <assert.h>
+#include <string.h>
+
+#include "checked.h"
+#include "monotonic_clock.h"
+#include "variant.h"
+
+typedef struct layer_weights {
+    value_t *wq, *wk, *wv, *wo, *fc1, *fc2;
+} layer_weights;
+
+struct model {
+    model_shape shape;
+    int head_dim;
+    size_t parameter_count;
+    value_t *parameters;     /* creation order: the spec's parameter table */
+    value_t *wte, *wpe, *lm_head;
+    layer_weights *layers;
+    double *adam_m, *adam_v;
+    value_t *key_cache, *value_cache; /* [layer][position][n_embd] */
+    /* scratch vectors of one position */
+    value_t *x, *residual, *normed, *query, *attended, *hidden, *logits, *position_losses, *attention_scratch;
+    double *sample_weights;
+};
+
+/* The variant keeps its graph in static state: one model at a time. */
+static int model_alive;
+
+static model *model_create(const model_shape *shape, python_random *rng)
+{
+    assert(!model_alive && "one model per variant per process");
+    assert(shape->n_embd % shape->n_head == 0);
+    model_alive = 1;
+    model *m = calloc_checked(1, sizeof *m);
+    m->shape = *shape;
+    const int embd = shape->n_embd, vocab = shape->vocab_size, block = shape->block_size;
+    m->head_dim = embd / shape->n_head;
+    m->parameter_count = model_shape_parameter_count(shape);
+    m->parameters = malloc_checked(m->parameter_count * sizeof *m->parameters);
+    /* Parameters in creation order, row by row: gauss(0, 0.08) each. */
+    for (size_t i = 0; i < m->parameter_count; i++)
+        m->parameters[i] = value_parameter(python_random_gauss(rng, 0.0, 0.08));
+    value_t *next = m->parameters;
+    m->wte = next, next += (size_t)vocab * embd;
+    m->wpe = next, next += (size_t)block * embd;
+    m->lm_head = next, next += (size_t)vocab * embd;
+    m->layers = malloc_checked((size_t)shape->n_layer * sizeof *m->layers);
+    for (int l = 0; l < shape->n_layer; l++) {
+        layer_weights *w = &m->layers[l];
+        w->wq = next, next += (size_t)embd * embd;
+        w->wk = next, next += (size_t)embd * embd;
+        w->wv = next, next += (size_t)embd * embd;
+        w->wo = next, next += (size_t)embd * embd;
+        w->fc1 = next, next += (size_t)4 * embd * embd;
+        w->fc2 = next, next += (size_t)4 * embd * embd;
+    }
+    assert(next == m->parameters + m->parameter_count);
+    m->adam_m = calloc_checked(m->parameter_count, sizeof *m->adam_m);
+    m->adam_v = calloc_checked(m->parameter_count, sizeof *m->adam_v);
+    size_t cache = (size_t)shape->n_layer * block * embd;
+    m->key_cache = malloc_checked(cache * sizeof *m->key_cache);
+    m->value_cache = malloc_checked(cache * sizeof *m->value_cache);
+    m->x = malloc_checked((size_t)embd * sizeof *m->x);
+    m->residual = malloc_checked((size_t)embd * sizeof *m->residual);
+    m->normed = malloc_checked((size_t)embd * sizeof *m->normed);
+    m->query = malloc_checked((size_t)embd * sizeof *m->query);
+    m->attended = malloc_checked((size_t)embd * sizeof *m->attended);
+    m->hidden = malloc_checked((size_t)4 * embd * sizeof *m->hidden);
+    m->logits = malloc_checked((size_t)vocab * sizeof *m->logits);
+    m->position_losses = malloc_checked((size_t)block * sizeof *m->position_losses);
+    m->attention_scratch = malloc_checked((size_t)block * sizeof *m->attention_scratch);
+    m->sample_weights = malloc_checked((size_t)vocab * sizeof *m->sample_weights);
+    return m;
+}
+
+static void model_destroy(model *m)
+{
+    if (!m)
+        return;
+    graph_destroy();
+    free(m->parameters);
+    free(m->layers);
+    free(m->adam_m);
+    free(m->adam_v);
+    free(m->key_cache);
+    free(m->value_cache);
+    free(m->x);
+    free(m->residual);
+    free(m->normed);
+    free(m->query);
+    free(m->attended);
+    free(m->hidden);
+    free(m->logits);
+    free(m->position_losses);
+    free(m->attention_scratch);
+    free(m->sample_weights);
+    free(m);
+    model_alive = 0;
+}
+
+static size_t model_parameter_count(const model *m) { return m->parameter_count; }
+
+static void model_get_parameters(const model *m, double *out)
+{
+    for (size_t i = 0; i < m->parameter_count; i++)
+        out[i] = *parameter_data(m->parameters[i]);
+}
+
+static void model_set_parameters(model *m, const double *in)
+{
+    for (size_t i = 0; i < m->parameter_count; i++)
+        *parameter_data(m->parameters[i]) = in[i];
+}
+
+/* gpt(token, position): the spec's "Forward for one position", appending this
+ * position's keys and values to the caches. */
+static void gpt_forward(model *m, int token, int position, value_t *logits)
+{
+    const int embd = m->shape.n_embd, block = m->shape.block_size, head_dim = m->head_dim;
+    value_t *x = m->x;
+    for (int i = 0; i < embd; i++)
+        x[i] = value_add(m->wte[(size_t)token * embd + i], m->wpe[(size_t)position * embd + i]);
+    layer_rmsnorm(x, x, embd);
+    for (int l = 0; l < m->shape.n_layer; l++) {
+        const layer_weights *w = &m->layers[l];
+        value_t *layer_keys = m->key_cache + (size_t)l * block * embd;
+        value_t *layer_values = m->value_cache + (size_t)l * block * embd;
+        memcpy(m->residual, x, (size_t)embd * sizeof *x);
+        layer_rmsnorm(m->normed, x, embd);
+        layer_linear(m->query, w->wq, m->normed, embd, embd);
+        layer_linear(layer_keys + (size_t)position * embd, w->wk, m->normed, embd, embd);
+        layer_linear(layer_values + (size_t)position * embd, w->wv, m->normed, embd, embd);
+        for (int h = 0; h < m->shape.n_head; h++) {
+            int offset = h * head_dim;
+            layer_attention_head(m->attended + offset, m->query + offset, layer_keys + offset,
+                                 layer_values + offset, position + 1, embd, head_dim, m->attention_scratch);
+        }
+        layer_linear(x, w->wo, m->attended, embd, embd);
+        for (int i = 0; i < embd; i++)
+            x[i] = value_add(x[i], m->residual[i]);
+        memcpy(m->residual, x, (size_t)embd * sizeof *x);
+        layer_rmsnorm(m->normed, x, embd);
+        layer_linear(m->hidden, w->fc1, m->normed, 4 * embd, embd);
+        for (int i = 0; i < 4 * embd; i++)
+            m->hidden[i] = value_relu(m->hidden[i]);
+        layer_linear(x, w->fc2, m->hidden, embd, 4 * embd);
+        for (int i = 0; i < embd; i++)
+            x[i] = value_add(x[i], m->residual[i]);
+    }
+    layer_linear(logits, m->lm_head, x, m->shape.vocab_size, embd);
+}
+
+/* loss = (1/n) * sum_p -log(softmax(gpt(tokens[p], p))[tokens[p + 1]]). */
+static value_t model_loss(model *m, const int *tokens, int token_count)
+{
+    int positions = token_count - 1 < m->shape.block_size ? token_count - 1 : m->shape.block_size;
+    assert(positions >= 1);
+    for (int p = 0; p < positions; p++) {
+        gpt_forward(m, tokens[p], p, m->logits);
+        layer_softmax(m->logits, m->logits, m->shape.vocab_size);
+        /* -x is x * -1: a mul node with a constant leaf (spec). */
+        m->position_losses[p] = value_mul(value_log(m->logits[tokens[p + 1]]), value_constant(-1.0));
+    }
+    /* (1 / n) * S is S.__rmul__: mul(S, constant 1/n), 1/n in double at run time. */
+    return value_mul(value_sum(m->position_losses, positions), value_constant(1.0 / (double)positions));
+}
+
+/* Adam as the reference writes it; g ** 2 and v_hat ** 0.5 are libm pow. */
+static void adam_update(model *m, int step, int num_steps)
+{
+    const double learning_rate = 0.01, beta1 = 0.85, beta2 = 0.99, eps = 1e-8;
+    const double lr_t = learning_rate * (1.0 - (double)step / (double)num_steps);
+    const double bias1 = 1.0 - pow(beta1, (double)(step + 1));
+    const double bias2 = 1.0 - pow(beta2, (double)(step + 1));
+    for (size_t i = 0; i < m->parameter_count; i++) {
+        double *grad = parameter_grad(m->parameters[i]);
+        double *data = parameter_data(m->parameters[i]);
+        m->adam_m[i] = beta1 * m->adam_m[i] + (1.0 - beta1) * *grad;
+        m->adam_v[i] = beta2 * m->adam_v[i] + (1.0 - beta2) * pow(*grad, 2.0);
+        double m_hat = m->adam_m[i] / bias1;
+        double v_hat = m->adam_v[i] / bias2;
+        *data -= lr_t * m_hat / (pow(v_hat, 0.5) + eps);
+        *grad = 0.0;
+    }
+}
+
+static step_result model_train_step(model *m, const int *tokens, int token_count, int step, int num_steps)
+{
+    step_result result;
+    double start = monotonic_seconds();
+    value_t loss = model_loss(m, tokens, token_count);
+    double forward_done = monotonic_seconds();
+    result.graph = graph_backward(loss);
+    result.loss = value_data(loss);
+    graph_release_step();
+    double backward_done = monotonic_seconds();
+    adam_update(m, step, num_steps);
+    double update_done = monotonic_seconds();
+    result.forward_seconds = forward_done - start;
+    result.backward_seconds = backward_done - forward_done;
+    result.update_seconds = update_done - backward_done;
+    return result;
+}
+
+static double model_loss_and_gradients(model *m, const int *tokens, int token_count, double *gradients,
+                                       graph_size *size)
+{
+    value_t loss = model_loss(m, tokens, token_count);
+    graph_size measured = graph_backward(loss);
+    double loss_value = value_data(loss);
+    graph_release_step();
+    for (size_t i = 0; i < m->parameter_count; i++) {
+        double *grad = parameter_grad(m->parameters[i]);
+        if (gradients)
+            gradients[i] = *grad;
+        *grad = 0.0;
+    }
+    if (size)
+        *size = measured;
+    return loss_value;
+}
+
+/* The spec's "Sampling": logits * pow(temperature, -1), softmax, choices. */
+static int model_sample(model *m, python_random *rng, double temperature, int bos, int *tokens_out)
+{
+    const int vocab = m->shape.vocab_size;
+    const double inverse_temperature = pow(temperature, -1.0);
+    int token = bos, count = 0;
+    for (int position = 0; position < m->shape.block_size; position++) {
+        gpt_forward(m, token, position, m->logits);
+        for (int i = 0; i < vocab; i++)
+            m->logits[i] = value_mul(m->logits[i], value_constant(inverse_temperature));
+        layer_softmax(m->logits, m->logits, vocab);
+        for (int i = 0; i < vocab; i++)
+            m->sample_weights[i] = value_data(m->logits[i]);
+        token = python_random_choices(rng, m->sample_weights, vocab);
+        if (token == bos)
+            break;
+        tokens_out[count++] = token;
+    }
+    graph_release_step();
+    return count;
+}
+
+/* Probes, for the op tests: small fixed shapes. */
+enum { PROBE_ROWS = 3, PROBE_WIDTH = 4, PROBE_POSITIONS = 3, PROBE_VECTOR = 5, PROBE_MAX_VALUES = 32 };
+
+static void model_probe_shape(probe_op op, int *input_count, int *output_count)
+{
+    switch (op) {
+    case PROBE_ADD:
+    case PROBE_MUL: *input_count = 2, *output_count = 1; break;
+    case PROBE_LINEAR: *input_count = PROBE_ROWS * PROBE_WIDTH + PROBE_WIDTH, *output_count = PROBE_ROWS; break;
+    case PROBE_RMSNORM:
+    case PROBE_SOFTMAX: *input_count = PROBE_VECTOR, *output_count = PROBE_VECTOR; break;
+    case PROBE_ATTENTION_HEAD:
+        *input_count = PROBE_WIDTH + 2 * PROBE_POSITIONS * PROBE_WIDTH, *output_count = PROBE_WIDTH;
+        break;
+    default: *input_count = 1, *output_count = 1; break;
+    }
+}
+
+static double model_probe(probe_op op, const double *inputs, double *gradients)
+{
+    assert(!model_alive && "probes build their own graph");
+    int input_count, output_count;
+    model_probe_shape(op, &input_count, &output_count);
+    value_t in[PROBE_MAX_VALUES], out[PROBE_MAX_VALUES], scratch[PROBE_POSITIONS];
+    for (int i = 0; i < input_count; i++)
+        in[i] = value_parameter(inputs[i]);
+    switch (op) {
+    case PROBE_ADD: out[0] = value_add(in[0], in[1]); break;
+    case PROBE_MUL: out[0] = value_mul(in[0], in[1]); break;
+    case PROBE_POW_NEGATIVE_ONE: out[0] = value_pow(in[0], -1.0); break;
+    case PROBE_POW_NEGATIVE_HALF: out[0] = value_pow(in[0], -0.5); break;
+    case PROBE_LOG: out[0] = value_log(in[0]); break;
+    case PROBE_EXP: out[0] = value_exp(in[0]); break;
+    case PROBE_RELU: out[0] = value_relu(in[0]); break;
+    case PROBE_LINEAR: layer_linear(out, in, in + PROBE_ROWS * PROBE_WIDTH, PROBE_ROWS, PROBE_WIDTH); break;
+    case PROBE_RMSNORM: layer_rmsnorm(out, in, PROBE_VECTOR); break;
+    case PROBE_SOFTMAX: layer_softmax(out, in, PROBE_VECTOR); break;
+    case PROBE_ATTENTION_HEAD:
+        layer_attention_head(out, in, in + PROBE_WIDTH, in + PROBE_WIDTH + PROBE_POSITIONS * PROBE_WIDTH,
+                             PROBE_POSITIONS, PROBE_WIDTH, PROBE_WIDTH, scratch);
+        break;
+    default: assert(!"unknown probe op");
+    }
+    /* Unequal weights, so that e.g. softmax's outputs (which sum to 1) still
+     * carry gradient. */
+    for (int k = 0; k < output_count; k++)
+        out[k] = value_mul(out[k], value_constant(1.0 - 0.3 * k));
+    value_t total = value_sum(out, output_count);
+    graph_backward(total);
+    double result = value_data(total);
+    for (int i = 0; i < input_count; i++)
+        gradients[i] = *parameter_grad(in[i]);
+    graph_destroy();
+    return result;
+}
+
+const microgpt_variant MICROGPT_VARIANT_SYMBOL = {
+    .name = MICROGPT_VARIANT_NAME,
+    .description = VARIANT_DESCRIPTION,
+    .tolerance = VARIANT_TOLERANCE,
+    .create = model_create,
+    .destroy = model_destroy,
+    .parameter_count = model_parameter_count,
+    .get_parameters = model_get_parameters,
+    .set_parameters = model_set_parameters,
+    .train_step = model_train_step,
+    .loss_and_gradients = model_loss_and_gradients,
+    .sample = model_sample,
+    .probe_shape = model_probe_shape,
+    .probe = model_probe,
+};

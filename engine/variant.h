@@ -1,0 +1,69 @@
+/* variant.h: what one compiled variant exports (SQLite-style: everything in
+ * the variant's translation unit is static but this one const table).
+ *
+ * The table's functions work at the granularity of a whole step, a sample or
+ * a test probe; the per-op hot path stays inside the variant's translation
+ * unit. The build lists every variant in microgpt_variants[] (generated). */
+#ifndef MICROGPT_VARIANT_H
+#define MICROGPT_VARIANT_H
+
+#include <stddef.h>
+
+#include "autograd.h"
+#include "python_random.h"
+
+typedef struct model_shape {
+    int n_embd, n_head, n_layer, block_size, vocab_size;
+} model_shape;
+
+model_shape model_shape_default(void);
+size_t model_shape_parameter_count(const model_shape *shape);
+
+typedef struct step_result {
+    double loss;
+    graph_size graph;
+    double forward_seconds, backward_seconds, update_seconds;
+} step_result;
+
+/* Test probes: one op (or layer op) applied to leaves, reduced to a scalar
+ * L = sum_k c_k * out_k with fixed weights c_k, then backward. */
+typedef enum probe_op {
+    PROBE_ADD, PROBE_MUL, PROBE_POW_NEGATIVE_ONE, PROBE_POW_NEGATIVE_HALF, PROBE_LOG, PROBE_EXP, PROBE_RELU,
+    PROBE_LINEAR, PROBE_RMSNORM, PROBE_SOFTMAX, PROBE_ATTENTION_HEAD,
+    PROBE_COUNT
+} probe_op;
+
+typedef struct model model;
+
+typedef struct microgpt_variant {
+    const char *name;
+    const char *description;
+    double tolerance; /* 0: bit-exact with the reference order */
+
+    /* Draws the parameters with rng->gauss(0, 0.08) in the spec's order. */
+    model *(*create)(const model_shape *shape, python_random *rng);
+    void (*destroy)(model *m);
+    size_t (*parameter_count)(const model *m);
+    void (*get_parameters)(const model *m, double *out);
+    void (*set_parameters)(model *m, const double *in);
+
+    /* One training step on tokens [BOS, ..., BOS]: forward, backward, Adam. */
+    step_result (*train_step)(model *m, const int *tokens, int token_count, int step, int num_steps);
+    /* Forward and backward without update; gradients copied out (may be
+     * NULL), then zeroed. Returns the loss. */
+    double (*loss_and_gradients)(model *m, const int *tokens, int token_count, double *gradients, graph_size *size);
+    /* One sample at a temperature: the tokens before BOS, at most block_size. */
+    int (*sample)(model *m, python_random *rng, double temperature, int bos, int *tokens_out);
+
+    /* Number of inputs and outputs of a probe op, and the probe itself. */
+    void (*probe_shape)(probe_op op, int *input_count, int *output_count);
+    double (*probe)(probe_op op, const double *inputs, double *gradients);
+} microgpt_variant;
+
+extern const microgpt_variant *const microgpt_variants[];
+extern const size_t microgpt_variant_count;
+
+/* NULL if there is no variant of that name. */
+const microgpt_variant *microgpt_variant_find(const char *name);
+
+#endif

@@ -1,0 +1,13 @@
+/* both: the iterative order of `stack` with the fused linear of `fused`. */
+#define VARIANT_DESCRIPTION "iterative topological sort and fused linear"
+#define VARIANT_TOLERANCE 0.0
+
+#include "heap_graph.h"
+#include "linear_fused.h"
+#include "topological_order.h"
+
+static inline graph_size graph_backward(value_t loss)
+{
+    topological_order_iterative(loss, &heap_graph.order);
+    return heap_graph_propagate(loss, &heap_graph.order);
+}

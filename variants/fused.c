@@ -1,0 +1,14 @@
+/* fused: the reference's recursive order, but each linear output is one node
+ * whose 2*n_in children are its weights and inputs (linear_fused.h). */
+#define VARIANT_DESCRIPTION "recursive topological sort; each linear output one node with 2*n_in children"
+#define VARIANT_TOLERANCE 0.0
+
+#include "heap_graph.h"
+#include "linear_fused.h"
+#include "topological_order.h"
+
+static inline graph_size graph_backward(value_t loss)
+{
+    topological_order_recursive(loss, &heap_graph.order);
+    return heap_graph_propagate(loss, &heap_graph.order);
+}

@@ -1,0 +1,14 @@
+/* naive: the reference's engine. Every scalar op is a heap node
+ * (heap_graph.h); backward orders the graph by a recursive depth-first
+ * search, the reference's build_topo. */
+#define VARIANT_DESCRIPTION "every scalar op a heap node; recursive topological sort (the reference)"
+#define VARIANT_TOLERANCE 0.0
+
+#include "heap_graph.h"
+#include "topological_order.h"
+
+static inline graph_size graph_backward(value_t loss)
+{
+    topological_order_recursive(loss, &heap_graph.order);
+    return heap_graph_propagate(loss, &heap_graph.order);
+}
