@@ -27,7 +27,8 @@
  *   graph_size graph_backward(value_t loss)
  *                                      d loss = 1, propagate into every
  *                                      reachable node; returns the number of
- *                                      reachable nodes and child links
+ *                                      reachable nodes and child links, and
+ *                                      the bytes the step's graph holds
  *   void graph_release_step(void)      free every non-parameter node made
  *                                      since the last call
  *   void graph_destroy(void)           free everything, parameters included
@@ -60,6 +61,7 @@
 typedef struct graph_size {
     size_t nodes; /* distinct nodes reachable from the loss, leaves included */
     size_t edges; /* child links of those nodes */
+    size_t bytes; /* memory the step's graph took, reachable or not */
 } graph_size;
 
 #endif

@@ -100,10 +100,10 @@ static cli_options parse_options(int argc, char **argv, const microgpt_variant *
     return options;
 }
 
-static void print_step(void *context, int step, int num_steps, double loss)
+static void print_step(void *context, int step, int num_steps, const step_result *result)
 {
     (void)context;
-    printf("step %4d / %4d | loss %.4f\n", step + 1, num_steps, loss);
+    printf("step %4d / %4d | loss %.4f\n", step + 1, num_steps, result->loss);
 }
 
 /* Losses go to a temporary file next to the target, renamed into place only

@@ -54,6 +54,7 @@ static struct {
     node_list step_nodes;  /* every non-parameter node since the last release */
     node_list parameters;
     node_list order;       /* topological order, reused across steps */
+    size_t step_bytes;     /* bytes of the nodes in step_nodes */
     uint32_t epoch;
     dfs_frame *dfs_stack;  /* used by topological_order_iterative */
     size_t dfs_capacity;
@@ -73,6 +74,8 @@ static inline node *node_create(double data, uint32_t child_count, node_list *ow
         v->children = malloc_checked(child_count * sizeof *v->children);
         v->local_grads = malloc_checked(child_count * sizeof *v->local_grads);
     }
+    if (owner == &heap_graph.step_nodes)
+        heap_graph.step_bytes += sizeof *v + (child_count > 2 ? child_count * (sizeof(node *) + sizeof(double)) : 0);
     node_list_push(owner, v);
     return v;
 }
@@ -125,7 +128,7 @@ static inline value_t value_relu(value_t a)
  * in child order (the spec's accumulation rule). */
 static inline graph_size heap_graph_propagate(node *loss, const node_list *order)
 {
-    graph_size size = {order->count, 0};
+    graph_size size = {order->count, 0, heap_graph.step_bytes};
     loss->grad = 1.0;
     for (size_t i = order->count; i-- > 0;) {
         const node *v = order->items[i];
@@ -141,6 +144,7 @@ static inline void graph_release_step(void)
     for (size_t i = 0; i < heap_graph.step_nodes.count; i++)
         node_free(heap_graph.step_nodes.items[i]);
     heap_graph.step_nodes.count = 0;
+    heap_graph.step_bytes = 0;
 }
 
 static inline void graph_destroy(void)

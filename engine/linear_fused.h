@@ -2,9 +2,10 @@
  *
  * out[o] = sum_i W[o][i] * x[i] becomes one node with 2*n_in children,
  * interleaved W[o][0], x[0], W[o][1], x[1], ...: the order in which the
- * reference's depth-first search meets them through its mul/add chain, so
- * the topological order of every other node, and with it every gradient
- * sum, is unchanged. The value is summed as the reference sums it:
+ * reference's depth-first search meets them through its mul/add chain. The
+ * inputs x[i] are met in the reference's order, so the topological order of
+ * every other node, and with it every gradient sum, is unchanged (the
+ * weights are leaves: where they stand cannot reorder anything). The value is summed as the reference sums it:
  * (w0*x0 + 0) + w1*x1 + ... (spec: sum starts from 0). The constant 0 leaf
  * and the 2*n_in mul/add nodes disappear from the graph. */
 #ifndef MICROGPT_LINEAR_FUSED_H

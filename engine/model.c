@@ -40,6 +40,7 @@ struct model {
     /* scratch vectors of one position */
     value_t *x, *residual, *normed, *query, *attended, *hidden, *logits, *position_losses, *attention_scratch;
     double *sample_weights;
+    value_t loss; /* of the last forward, until backward or release */
 };
 
 /* The variant keeps its graph in static state: one model at a time. */
@@ -203,15 +204,32 @@ static void adam_update(model *m, int step, int num_steps)
     }
 }
 
+static double model_forward(model *m, const int *tokens, int token_count)
+{
+    m->loss = model_loss(m, tokens, token_count);
+    return value_data(m->loss);
+}
+
+static graph_size model_backward(model *m)
+{
+    graph_size size = graph_backward(m->loss);
+    graph_release_step();
+    return size;
+}
+
+static void model_release(model *m)
+{
+    (void)m;
+    graph_release_step();
+}
+
 static step_result model_train_step(model *m, const int *tokens, int token_count, int step, int num_steps)
 {
     step_result result;
     double start = monotonic_seconds();
-    value_t loss = model_loss(m, tokens, token_count);
+    result.loss = model_forward(m, tokens, token_count);
     double forward_done = monotonic_seconds();
-    result.graph = graph_backward(loss);
-    result.loss = value_data(loss);
-    graph_release_step();
+    result.graph = model_backward(m);
     double backward_done = monotonic_seconds();
     adam_update(m, step, num_steps);
     double update_done = monotonic_seconds();
@@ -224,10 +242,8 @@ static step_result model_train_step(model *m, const int *tokens, int token_count
 static double model_loss_and_gradients(model *m, const int *tokens, int token_count, double *gradients,
                                        graph_size *size)
 {
-    value_t loss = model_loss(m, tokens, token_count);
-    graph_size measured = graph_backward(loss);
-    double loss_value = value_data(loss);
-    graph_release_step();
+    double loss_value = model_forward(m, tokens, token_count);
+    graph_size measured = model_backward(m);
     for (size_t i = 0; i < m->parameter_count; i++) {
         double *grad = parameter_grad(m->parameters[i]);
         if (gradients)
@@ -327,6 +343,10 @@ const microgpt_variant MICROGPT_VARIANT_SYMBOL = {
     .get_parameters = model_get_parameters,
     .set_parameters = model_set_parameters,
     .train_step = model_train_step,
+    .forward = model_forward,
+    .backward = model_backward,
+    .release = model_release,
+    .update = adam_update,
     .loss_and_gradients = model_loss_and_gradients,
     .sample = model_sample,
     .probe_shape = model_probe_shape,

@@ -49,15 +49,17 @@ void training_run(const microgpt_variant *variant, const dataset *data, const ru
         report->losses[step] = result.loss;
         record_size(&report->nodes, result.graph.nodes, step);
         record_size(&report->edges, result.graph.edges, step);
+        record_size(&report->bytes, result.graph.bytes, step);
         report->forward_seconds += result.forward_seconds;
         report->backward_seconds += result.backward_seconds;
         report->update_seconds += result.update_seconds;
         if (options->on_step)
-            options->on_step(options->context, step, options->steps, result.loss);
+            options->on_step(options->context, step, options->steps, &result);
     }
     report->train_seconds = monotonic_seconds() - start;
     report->nodes.mean /= options->steps;
     report->edges.mean /= options->steps;
+    report->bytes.mean /= options->steps;
 
     start = monotonic_seconds();
     report->sample_text = calloc_checked((size_t)options->samples + 1, sizeof *report->sample_text);

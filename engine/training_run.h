@@ -16,7 +16,7 @@ typedef struct run_options {
     int samples;
     model_shape shape; /* vocab_size is taken from the dataset */
     /* Called after every step, may be NULL. */
-    void (*on_step)(void *context, int step, int num_steps, double loss);
+    void (*on_step)(void *context, int step, int num_steps, const step_result *result);
     void *context;
 } run_options;
 
@@ -31,6 +31,7 @@ typedef struct run_report {
     double *losses;             /* [steps] */
     char **sample_text;         /* [samples], each NUL-terminated */
     size_statistics nodes, edges;
+    size_statistics bytes;      /* graph memory per step (graph_size.bytes) */
     double forward_seconds, backward_seconds, update_seconds; /* summed over steps */
     double train_seconds, sample_seconds;
 } run_report;

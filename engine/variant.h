@@ -47,8 +47,16 @@ typedef struct microgpt_variant {
     void (*get_parameters)(const model *m, double *out);
     void (*set_parameters)(model *m, const double *in);
 
-    /* One training step on tokens [BOS, ..., BOS]: forward, backward, Adam. */
+    /* One training step on tokens [BOS, ..., BOS]: forward, backward, Adam,
+     * each phase timed. */
     step_result (*train_step)(model *m, const int *tokens, int token_count, int step, int num_steps);
+    /* The same step in separate phases, for micro-benchmarks: forward builds
+     * the graph and returns the loss; backward propagates from that loss and
+     * frees the graph; release frees it without backward; update is Adam. */
+    double (*forward)(model *m, const int *tokens, int token_count);
+    graph_size (*backward)(model *m);
+    void (*release)(model *m);
+    void (*update)(model *m, int step, int num_steps);
     /* Forward and backward without update; gradients copied out (may be
      * NULL), then zeroed. Returns the loss. */
     double (*loss_and_gradients)(model *m, const int *tokens, int token_count, double *gradients, graph_size *size);

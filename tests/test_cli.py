@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+"""test_cli: the microgpt-<variant> programs and microgpt-fetch-data as a user
+meets them: --help, every bad input (one line on stderr, exit 2, nothing on
+stdout, no output file left behind), --quiet, --losses, $MICROGPT_DATA.
+
+Usage: test_cli.py BUILD_DIR DATASET"""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+BUILD_DIR = DATASET = None
+
+
+def run(program, *arguments, env=None):
+    environment = dict(os.environ)
+    environment.pop("MICROGPT_DATA", None)
+    environment.update(env or {})
+    return subprocess.run(
+        [os.path.join(BUILD_DIR, program), *arguments], capture_output=True, text=True, env=environment, timeout=120
+    )
+
+
+class BadInput(unittest.TestCase):
+    def assert_refused(self, result, message):
+        self.assertEqual(result.returncode, 2, result.stderr)
+        self.assertEqual(result.stdout, "", "nothing is printed before a refusal")
+        lines = result.stderr.splitlines()
+        self.assertEqual(len(lines), 1, f"one line on stderr, got {lines}")
+        self.assertIn(message, lines[0])
+        self.assertTrue(lines[0].startswith("microgpt-naive: "), lines[0])
+
+    def test_steps_values(self):
+        for value in ("0", "-3", "abc", "1.5", "", "12abc", "99999999999", "1000001"):
+            with self.subTest(steps=value):
+                self.assert_refused(
+                    run("microgpt-naive", "--data", DATASET, "--steps", value),
+                    f"--steps takes a whole number from 1 to 1000000, got '{value}'",
+                )
+
+    def test_samples_values(self):
+        for value in ("-1", "x", "100001"):
+            with self.subTest(samples=value):
+                self.assert_refused(
+                    run("microgpt-naive", "--data", DATASET, "--samples", value),
+                    f"--samples takes a whole number from 0 to 100000, got '{value}'",
+                )
+
+    def test_unknown_option_and_missing_value(self):
+        self.assert_refused(run("microgpt-naive", "--stpes", "3"), "unknown option '--stpes'")
+        self.assert_refused(run("microgpt-naive", "--steps"), "--steps needs a value")
+        self.assert_refused(run("microgpt-naive", "--data"), "--data needs a value")
+
+    def test_bad_datasets(self):
+        with tempfile.TemporaryDirectory() as directory:
+            cases = {
+                "empty.txt": (b"", "is empty"),
+                "blank.txt": (b"\n \n\t\n", "has no usable line"),
+                "binary.txt": (b"anna\n\xff\xfe\n", "line 2 has byte 0xff, outside printable ASCII"),
+                "control.txt": (b"an\x07na\n", "line 1 has byte 0x07, outside printable ASCII"),
+            }
+            for name, (content, message) in cases.items():
+                path = os.path.join(directory, name)
+                with open(path, "wb") as f:
+                    f.write(content)
+                with self.subTest(dataset=name):
+                    self.assert_refused(run("microgpt-naive", "--data", path), f"dataset {path} {message}")
+            self.assert_refused(
+                run("microgpt-naive", "--data", os.path.join(directory, "missing.txt")),
+                "cannot open dataset " + os.path.join(directory, "missing.txt") + ": No such file or directory",
+            )
+            self.assert_refused(run("microgpt-naive", "--data", directory), f"cannot read dataset {directory}: Is a directory")
+            self.assertEqual(sorted(os.listdir(directory)), sorted(cases), "no file was written")
+
+    def test_environment_dataset(self):
+        result = run("microgpt-naive", "--steps", "1", env={"MICROGPT_DATA": "/nonexistent/names.txt"})
+        self.assert_refused(result, "cannot open dataset /nonexistent/names.txt")
+
+    def test_losses_unwritable(self):
+        with tempfile.TemporaryDirectory() as directory:
+            target = os.path.join(directory, "no-such-dir", "losses.txt")
+            self.assert_refused(
+                run("microgpt-naive", "--data", DATASET, "--steps", "2", "--losses", target), "cannot write --losses"
+            )
+            self.assertEqual(os.listdir(directory), [])
+
+
+class GoodInput(unittest.TestCase):
+    def test_help(self):
+        for variant in ("naive", "stack", "fused", "both"):
+            result = run(f"microgpt-{variant}", "--help")
+            self.assertEqual(result.returncode, 0)
+            self.assertIn(f"usage: microgpt-{variant} [--data PATH] [--steps N]", result.stdout)
+            self.assertEqual(result.stderr, "")
+
+    def test_output_lines_and_losses_file(self):
+        with tempfile.TemporaryDirectory() as directory:
+            losses = os.path.join(directory, "losses.txt")
+            result = run("microgpt-fused", "--data", DATASET, "--steps", "3", "--samples", "2", "--losses", losses)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            lines = result.stdout.splitlines()
+            self.assertEqual(lines[:3], ["num docs: 32033", "vocab size: 27", "num params: 4192"])
+            self.assertEqual(lines[3], "step    1 /    3 | loss 3.3660")
+            self.assertTrue(lines[5].startswith("step    3 /    3 | loss "))
+            self.assertIn("--- inference (new, hallucinated names) ---", lines)
+            self.assertTrue(any(line.startswith("sample  2: ") for line in lines))
+            for key in ("wall time:", "time per step: forward", "graph nodes per step: mean", "graph edges per step: mean"):
+                self.assertTrue(any(line.startswith(key) for line in lines), key)
+            with open(losses) as f:
+                values = f.read().splitlines()
+            self.assertEqual(len(values), 3)
+            self.assertEqual(values[0], "3.3659669475848504")
+            self.assertEqual(os.listdir(directory), ["losses.txt"], "no temporary file left")
+
+    def test_quiet(self):
+        result = run("microgpt-both", "--data", DATASET, "--steps", "4", "--samples", "1", "--quiet")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertFalse(any(line.startswith("step ") for line in result.stdout.splitlines()))
+        self.assertIn("sample  1: ", result.stdout)
+
+    def test_environment_dataset_is_used(self):
+        result = run("microgpt-naive", "--steps", "1", "--samples", "0", env={"MICROGPT_DATA": DATASET})
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("num docs: 32033", result.stdout)
+
+
+class FetchData(unittest.TestCase):
+    def test_checksum_mismatch_leaves_nothing(self):
+        with tempfile.TemporaryDirectory() as directory:
+            bad = os.path.join(directory, "bad.txt")
+            with open(bad, "w") as f:
+                f.write("not\nthe\nnames\n")
+            output = os.path.join(directory, "names.txt")
+            result = run("microgpt-fetch-data", "--url", "file://" + bad, "--output", output)
+            self.assertEqual(result.returncode, 2)
+            lines = result.stderr.splitlines()
+            self.assertEqual(len(lines), 1, lines)
+            self.assertIn("checksum mismatch for file://" + bad, lines[0])
+            self.assertEqual(os.listdir(directory), ["bad.txt"], "nothing half-written")
+
+    def test_download_failure(self):
+        with tempfile.TemporaryDirectory() as directory:
+            output = os.path.join(directory, "names.txt")
+            result = run("microgpt-fetch-data", "--url", "file:///nonexistent/names.txt", "--output", output)
+            self.assertEqual(result.returncode, 2)
+            self.assertIn("cannot download file:///nonexistent/names.txt", result.stderr)
+            self.assertEqual(os.listdir(directory), [])
+
+    def test_verified_download(self):
+        with tempfile.TemporaryDirectory() as directory:
+            output = os.path.join(directory, "names.txt")
+            result = run("microgpt-fetch-data", "--url", "file://" + os.path.abspath(DATASET), "--output", output)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            self.assertIn("verified sha256", result.stdout)
+            with open(output, "rb") as f, open(DATASET, "rb") as g:
+                self.assertEqual(f.read(), g.read())
+
+    def test_bad_option(self):
+        result = run("microgpt-fetch-data", "--bogus")
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("unknown option '--bogus'", result.stderr)
+
+
+def main():
+    global BUILD_DIR, DATASET
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("build_dir")
+    parser.add_argument("dataset")
+    args, rest = parser.parse_known_args()
+    BUILD_DIR, DATASET = args.build_dir, args.dataset
+    unittest.main(argv=[sys.argv[0], *rest], verbosity=2)
+
+
+if __name__ == "__main__":
+    main()
