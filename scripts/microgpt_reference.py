@@ -14,6 +14,7 @@ Both strategies give bit-identical losses. It is the project's Python baseline
 (timed by the harness) and an independent oracle for the C tests.
 """
 import argparse
+import json
 import math
 import os
 import random
@@ -208,6 +209,28 @@ def load_docs(path):
         return [line.strip() for line in f.read().strip().split("\n") if line.strip()]
 
 
+def write_report(path, strategy, train_seconds, losses, nodes, edges):
+    """The numbers the summary prints, machine-readable; floats keep every bit."""
+    steps = len(losses)
+    report = {
+        "strategy": strategy,
+        "steps": steps,
+        "train_seconds": train_seconds,
+        "final_loss": losses[-1],
+        "mean_loss": sum(losses) / steps,
+        "losses": losses,
+        "nodes": {"mean": sum(nodes) / steps, "min": min(nodes), "max": max(nodes)},
+        "edges": {"mean": sum(edges) / steps, "min": min(edges), "max": max(edges)},
+        "python": f"{sys.implementation.name} {sys.version.split()[0]}",
+        "python_executable": sys.executable,
+    }
+    temporary = f"{path}.tmp-{os.getpid()}"
+    with open(temporary, "w") as f:
+        json.dump(report, f, indent=1)
+        f.write("\n")
+    os.replace(temporary, path)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", default=os.environ.get("MICROGPT_DATA", DEFAULT_DATA))
@@ -216,6 +239,7 @@ def main():
     parser.add_argument("--strategy", choices=("naive", "both"), default="naive")
     parser.add_argument("--losses", help="write each step's loss as %%.17g, one per line")
     parser.add_argument("--quiet", action="store_true", help="omit the per-step lines")
+    parser.add_argument("--report", help="write the run's timing, losses and graph sizes as JSON (for the harness)")
     args = parser.parse_args()
     if args.steps < 1 or args.samples < 0:
         parser.error("--steps must be >= 1 and --samples >= 0")
@@ -298,6 +322,8 @@ def main():
         with open(temporary, "w") as f:
             f.writelines("%.17g\n" % loss for loss in losses_seen)
         os.replace(temporary, args.losses)
+    if args.report:
+        write_report(args.report, args.strategy, train_seconds, losses_seen, nodes_seen, edges_seen)
     print(f"\n--- summary (python {args.strategy}) ---")
     print(f"training time: {train_seconds:.3f} s, {1000 * train_seconds / num_steps:.3f} ms/step")
     print(f"mean loss: {sum(losses_seen) / num_steps:.4f}")
