@@ -1,0 +1,397 @@
+// bench_main.cpp: microgpt-bench, the Google Benchmark harness over every
+// variant in microgpt_variants[] (generated from variants/*.c).
+//
+// Each selected variant is first gradient-checked against "naive"
+// (engine/gradient_check.h), then timed; the verdict is the label of every
+// row of that variant and the counter gradient_status, so no row is timed
+// without its check (a wrong variant is still timed, labelled
+// "wrong gradients"). Benchmarks per variant, names fixed so that
+// compare.py matches runs:
+//   train_full/<v>   the training run of --steps steps (default 1000), one
+//                    iteration per repetition; time = the run's training loop
+//                    (what the Python reference reports as training time)
+//   train_k/<v>      the same on the first --k-steps steps, to compare with
+//                    Python on equal work (same documents, same schedule)
+//   forward/<v>      forward of a fixed document (the run's first), timed
+//                    alone; the graph is released outside the timed region
+//   backward/<v>     backward of that document, graph release included (as in
+//                    a training step); its forward runs untimed
+//   update/<v>       one Adam update with that document's gradients; forward
+//                    and backward run untimed (zero gradients would take
+//                    pow's fast path and flatter the update)
+// Counters are set after the timed loop. Repetitions and output go through
+// Google Benchmark's own flags (--benchmark_repetitions, --benchmark_out).
+//
+// Variants keep their graph in static state: one model per variant at a
+// time. Benchmarks run one after another, each creating and destroying its
+// model, so that holds.
+#include <benchmark/benchmark.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+extern "C" {
+#include "dataset.h"
+#include "dataset_source.h"
+#include "gradient_check.h"
+#include "sha256.h"
+#include "training_run.h"
+#include "variant.h"
+}
+
+namespace {
+
+const char *const program = "microgpt-bench";
+
+// Finite-difference probes per parameter matrix in the gradient check.
+const size_t gradient_check_parameters_per_matrix = 8;
+
+struct bench_options {
+    std::vector<std::string> variants; // empty: all
+    std::string data_path;
+    int steps = 1000;
+    int k_steps = 300;
+    int phase_iterations = 200;
+    bool list_variants = false;
+};
+
+struct variant_context {
+    const microgpt_variant *variant;
+    const dataset *data;
+    gradient_check_result check;
+    std::string status; // "bit-exact", "within tol 1.0e-16" or "wrong gradients"
+};
+
+[[noreturn]] void fail(const std::string &message)
+{
+    std::fprintf(stderr, "%s: %s\n", program, message.c_str());
+    std::exit(2);
+}
+
+void usage(FILE *stream)
+{
+    std::fprintf(stream,
+                 "usage: %s [--variant NAME]... [--steps N] [--k-steps K] [--phase-iterations I]\n"
+                 "                      [--data PATH] [--list-variants] [--help] [--benchmark_...]\n"
+                 "Times every microgpt autograd variant (or those named) with Google Benchmark,\n"
+                 "after checking its gradients against 'naive'.\n"
+                 "  --variant NAME          benchmark this variant (repeatable; default: all)\n"
+                 "  --steps N               steps of the full training run (default 1000)\n"
+                 "  --k-steps K             steps of the short run compared with Python (default 300)\n"
+                 "  --phase-iterations I    iterations of the forward/backward/update benchmarks\n"
+                 "                          (default 200)\n"
+                 "  --data PATH             names file (default: $MICROGPT_DATA, else data/names.txt)\n"
+                 "  --list-variants         print the variant names, one per line, and exit\n"
+                 "Google Benchmark's flags pass through, e.g. --benchmark_repetitions=3\n"
+                 "--benchmark_out=FILE --benchmark_out_format=json (--benchmark_help lists them).\n"
+                 "Exit status: 0 on success, 2 on bad input.\n",
+                 program);
+}
+
+int parse_count(const char *flag, const char *text, int low, int high)
+{
+    char *end;
+    errno = 0;
+    long value = std::strtol(text, &end, 10);
+    if (errno || end == text || *end != '\0' || value < low || value > high)
+        fail(std::string(flag) + " takes a whole number from " + std::to_string(low) + " to " +
+             std::to_string(high) + ", got '" + text + "'");
+    return static_cast<int>(value);
+}
+
+// Takes our flags out of argv, leaving Google Benchmark's for Initialize.
+bench_options parse_options(int *argc, char **argv)
+{
+    bench_options options;
+    int kept = 1;
+    for (int i = 1; i < *argc; i++) {
+        std::string flag = argv[i];
+        if (flag == "--help" || flag == "-h") {
+            usage(stdout);
+            std::exit(0);
+        }
+        if (flag == "--benchmark_help") {
+            argv[kept++] = const_cast<char *>("--help");
+            continue;
+        }
+        if (flag == "--list-variants") {
+            options.list_variants = true;
+            continue;
+        }
+        bool takes_value = flag == "--variant" || flag == "--steps" || flag == "--k-steps" ||
+                           flag == "--phase-iterations" || flag == "--data";
+        if (!takes_value) {
+            if (flag.rfind("--benchmark_", 0) != 0)
+                fail("unknown option '" + flag + "' (see --help)");
+            argv[kept++] = argv[i];
+            continue;
+        }
+        if (i + 1 >= *argc)
+            fail(flag + " needs a value (see --help)");
+        const char *value = argv[++i];
+        if (flag == "--variant")
+            options.variants.push_back(value);
+        else if (flag == "--steps")
+            options.steps = parse_count("--steps", value, 1, 1000000);
+        else if (flag == "--k-steps")
+            options.k_steps = parse_count("--k-steps", value, 1, 1000000);
+        else if (flag == "--phase-iterations")
+            options.phase_iterations = parse_count("--phase-iterations", value, 1, 100000000);
+        else
+            options.data_path = value;
+    }
+    *argc = kept;
+    argv[kept] = nullptr;
+    return options;
+}
+
+// The model of a run after seed(42) and the shuffle, and the run's first
+// document: the phase benchmarks' fixed input.
+struct fixed_document_model {
+    const microgpt_variant *variant;
+    model *m;
+    const int *tokens;
+    int token_count;
+
+    fixed_document_model(const microgpt_variant *v, const dataset *data) : variant(v)
+    {
+        python_random rng;
+        python_random_seed(&rng, 42);
+        size_t *order = training_document_order(data, &rng);
+        tokens = dataset_doc_tokens(data, order[0], &token_count);
+        std::free(order);
+        model_shape shape = model_shape_default();
+        shape.vocab_size = data->vocab_size;
+        m = variant->create(&shape, &rng);
+    }
+    ~fixed_document_model() { variant->destroy(m); }
+    fixed_document_model(const fixed_document_model &) = delete;
+    fixed_document_model &operator=(const fixed_document_model &) = delete;
+};
+
+double seconds_since(std::chrono::steady_clock::time_point start)
+{
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+void set_check_counters(benchmark::State &state, const variant_context &context)
+{
+    state.SetLabel(context.status);
+    state.counters["gradient_status"] = static_cast<double>(context.check.status);
+    state.counters["max_gradient_difference"] = context.check.max_reference_difference;
+}
+
+void benchmark_training_run(benchmark::State &state, const variant_context *context, int steps)
+{
+    run_options options = {};
+    options.steps = steps;
+    options.samples = 0;
+    options.shape = model_shape_default();
+    run_report report = {};
+    double mean_loss = 0.0;
+    for (auto _ : state) {
+        run_report_free(&report);
+        training_run(context->variant, context->data, &options, &report);
+        state.SetIterationTime(report.train_seconds);
+    }
+    for (int step = 0; step < report.steps; step++)
+        mean_loss += report.losses[step];
+    mean_loss /= report.steps;
+    double node_total = report.nodes.mean * report.steps;
+    state.counters["steps"] = report.steps;
+    state.counters["nodes_per_step"] = report.nodes.mean;
+    state.counters["nodes_min"] = static_cast<double>(report.nodes.min);
+    state.counters["nodes_max"] = static_cast<double>(report.nodes.max);
+    state.counters["edges_per_step"] = report.edges.mean;
+    state.counters["bytes_per_step"] = report.bytes.mean;
+    state.counters["final_loss"] = report.losses[report.steps - 1];
+    state.counters["mean_loss"] = mean_loss;
+    state.counters["ns_per_node"] = node_total > 0 ? 1e9 * report.train_seconds / node_total : 0.0;
+    state.counters["forward_seconds"] = report.forward_seconds;
+    state.counters["backward_seconds"] = report.backward_seconds;
+    state.counters["update_seconds"] = report.update_seconds;
+    set_check_counters(state, *context);
+    run_report_free(&report);
+}
+
+enum class phase { forward, backward, update };
+
+// One fixed document, many iterations, only the named phase timed. After a
+// backward, Adam zeroes the gradients (so they stay those of one step) and
+// the parameters are put back (so every iteration sees the same model).
+void benchmark_phase(benchmark::State &state, const variant_context *context, phase timed)
+{
+    fixed_document_model fixed(context->variant, context->data);
+    const microgpt_variant *variant = context->variant;
+    std::vector<double> parameters(variant->parameter_count(fixed.m));
+    variant->get_parameters(fixed.m, parameters.data());
+    graph_size size = {0, 0, 0};
+    double timed_seconds = 0.0;
+    for (auto _ : state) {
+        auto start = std::chrono::steady_clock::now();
+        double loss = variant->forward(fixed.m, fixed.tokens, fixed.token_count);
+        double seconds = seconds_since(start);
+        benchmark::DoNotOptimize(loss);
+        if (timed == phase::forward) {
+            variant->release(fixed.m);
+        } else {
+            start = std::chrono::steady_clock::now();
+            size = variant->backward(fixed.m);
+            if (timed == phase::backward)
+                seconds = seconds_since(start);
+            start = std::chrono::steady_clock::now();
+            variant->update(fixed.m, 0, 1000);
+            if (timed == phase::update)
+                seconds = seconds_since(start);
+            variant->set_parameters(fixed.m, parameters.data());
+        }
+        state.SetIterationTime(seconds);
+        timed_seconds += seconds;
+    }
+    if (timed == phase::forward)
+        variant->loss_and_gradients(fixed.m, fixed.tokens, fixed.token_count, nullptr, &size);
+    int positions = fixed.token_count - 1 < model_shape_default().block_size ? fixed.token_count - 1
+                                                                              : model_shape_default().block_size;
+    double iterations = static_cast<double>(state.iterations());
+    state.counters["positions"] = positions;
+    state.counters["nodes"] = static_cast<double>(size.nodes);
+    state.counters["edges"] = static_cast<double>(size.edges);
+    state.counters["bytes"] = static_cast<double>(size.bytes);
+    if (timed == phase::update) {
+        state.counters["parameters"] = static_cast<double>(parameters.size());
+        state.counters["ns_per_parameter"] = 1e9 * timed_seconds / (iterations * static_cast<double>(parameters.size()));
+    } else if (size.nodes > 0) {
+        state.counters["ns_per_node"] = 1e9 * timed_seconds / (iterations * static_cast<double>(size.nodes));
+    }
+    set_check_counters(state, *context);
+}
+
+std::string hex_sha256_of_file(const char *path)
+{
+    FILE *file = std::fopen(path, "rb");
+    if (!file)
+        fail(std::string("cannot read ") + path);
+    std::vector<char> bytes;
+    char buffer[65536];
+    size_t got;
+    while ((got = std::fread(buffer, 1, sizeof buffer, file)) > 0)
+        bytes.insert(bytes.end(), buffer, buffer + got);
+    std::fclose(file);
+    char hex[65];
+    sha256_hex(bytes.data(), bytes.size(), hex);
+    return hex;
+}
+
+std::string format_double(const char *format, double value)
+{
+    char text[64];
+    std::snprintf(text, sizeof text, format, value);
+    return text;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    bench_options options = parse_options(&argc, argv);
+    if (options.list_variants) {
+        for (size_t i = 0; i < microgpt_variant_count; i++)
+            std::printf("%s\n", microgpt_variants[i]->name);
+        return 0;
+    }
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv))
+        return 2;
+
+    std::vector<const microgpt_variant *> selected;
+    for (const std::string &name : options.variants) {
+        const microgpt_variant *variant = microgpt_variant_find(name.c_str());
+        if (!variant)
+            fail("no variant named '" + name + "' (see --list-variants)");
+        selected.push_back(variant);
+    }
+    if (options.variants.empty())
+        selected.assign(microgpt_variants, microgpt_variants + microgpt_variant_count);
+    const microgpt_variant *reference = microgpt_variant_find("naive");
+    if (!reference)
+        fail("the reference variant 'naive' is missing from the build");
+
+    char path[4096], error[1024];
+    if (dataset_locate(options.data_path.empty() ? nullptr : options.data_path.c_str(), path, sizeof path, error,
+                       sizeof error) != 0)
+        fail(error);
+    dataset data;
+    if (dataset_load(path, &data, error, sizeof error) != 0)
+        fail(error);
+
+    benchmark::AddCustomContext("microgpt_dataset", path);
+    benchmark::AddCustomContext("microgpt_dataset_sha256", hex_sha256_of_file(path));
+    benchmark::AddCustomContext("microgpt_steps", std::to_string(options.steps));
+    benchmark::AddCustomContext("microgpt_k_steps", std::to_string(options.k_steps));
+    benchmark::AddCustomContext("microgpt_phase_iterations", std::to_string(options.phase_iterations));
+    benchmark::AddCustomContext("microgpt_c_compiler", MICROGPT_C_COMPILER);
+    benchmark::AddCustomContext("microgpt_c_flags", MICROGPT_C_FLAGS);
+    benchmark::AddCustomContext("microgpt_cxx_compiler", MICROGPT_CXX_COMPILER);
+    benchmark::AddCustomContext("microgpt_build_type", MICROGPT_BUILD_TYPE);
+    {
+        fixed_document_model fixed(reference, &data);
+        std::string text;
+        for (int i = 1; i + 1 < fixed.token_count; i++)
+            text += data.characters[fixed.tokens[i]];
+        benchmark::AddCustomContext("microgpt_phase_document", text);
+    }
+
+    // Checked before anything is timed; contexts live until the end of main.
+    model_shape shape = model_shape_default();
+    std::vector<variant_context> contexts;
+    contexts.reserve(selected.size());
+    for (const microgpt_variant *variant : selected) {
+        variant_context context = {variant, &data, {}, ""};
+        context.check = gradient_check(variant, reference, &data, &shape, gradient_check_parameters_per_matrix);
+        char status[64];
+        gradient_status_text(&context.check, status, sizeof status);
+        context.status = status;
+        std::fprintf(stderr, "%s: %s: gradient check %s (max |g - g_naive| %.3g, max finite-difference error %.3g)\n",
+                     program, variant->name, status, context.check.max_reference_difference,
+                     context.check.max_finite_difference_error);
+        benchmark::AddCustomContext(std::string("microgpt_gradient_check/") + variant->name,
+                                    context.status + "; max |g - g_naive| " +
+                                        format_double("%.17g", context.check.max_reference_difference) +
+                                        "; max finite-difference error " +
+                                        format_double("%.3g", context.check.max_finite_difference_error) + " on " +
+                                        std::to_string(context.check.finite_difference_parameters) +
+                                        " parameters; " + std::to_string(context.check.documents) + " documents");
+        benchmark::AddCustomContext(std::string("microgpt_variant/") + variant->name, variant->description);
+        contexts.push_back(context);
+    }
+
+    for (const variant_context &context : contexts) {
+        std::string name = context.variant->name;
+        benchmark::RegisterBenchmark(("train_full/" + name).c_str(), benchmark_training_run, &context, options.steps)
+            ->Iterations(1)
+            ->UseManualTime()
+            ->Unit(benchmark::kMillisecond);
+        benchmark::RegisterBenchmark(("train_k/" + name).c_str(), benchmark_training_run, &context, options.k_steps)
+            ->Iterations(1)
+            ->UseManualTime()
+            ->Unit(benchmark::kMillisecond);
+        const struct {
+            const char *label;
+            phase timed;
+        } phases[] = {{"forward/", phase::forward}, {"backward/", phase::backward}, {"update/", phase::update}};
+        for (const auto &p : phases)
+            benchmark::RegisterBenchmark((p.label + name).c_str(), benchmark_phase, &context, p.timed)
+                ->Iterations(options.phase_iterations)
+                ->UseManualTime()
+                ->Unit(benchmark::kMicrosecond);
+    }
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    dataset_free(&data);
+    return 0;
+}
