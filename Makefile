@@ -17,3 +17,44 @@ test: build
 
 clean:
 	rm -rf $(BUILD_DIR)
+
+# Benchmarks (scripts/run_bench.py --help): every variant and the Python
+# baselines into results/, the table into README.md. FULL=1 runs Python for
+# all STEPS; CI smoke-tests with e.g. STEPS=5 K_STEPS=3 REPETITIONS=1.
+# The scripts need a python3 that can import matplotlib (Debian's
+# python3-matplotlib serves /usr/bin/python3, not a pyenv python3).
+PLOT_PYTHON ?= $(shell for p in /usr/bin/python3 python3; do \
+  if $$p -c 'import matplotlib' >/dev/null 2>&1; then command -v $$p; break; fi; done)
+STEPS ?= 1000
+K_STEPS ?= 300
+REPETITIONS ?= 3
+PHASE_ITERATIONS ?= 500
+RESULTS_DIR ?= results
+README ?= README.md
+BENCH_FLAGS = --bench $(BUILD_DIR)/microgpt-bench --output-dir $(RESULTS_DIR) --steps $(STEPS) \
+  --k-steps $(K_STEPS) --repetitions $(REPETITIONS) --phase-iterations $(PHASE_ITERATIONS) \
+  $(if $(filter 1 yes true,$(FULL)),--full) $(if $(README),--readme $(README))
+COMPARE_PY = /usr/share/benchmark/compare.py
+
+.PHONY: bench plot table compare check-plot-python
+
+check-plot-python:
+	@test -n "$(PLOT_PYTHON)" || { echo "no python3 can import matplotlib:" \
+	  "apt-get install --no-install-recommends python3-matplotlib (or PLOT_PYTHON=/path/to/python3)" >&2; exit 2; }
+
+bench: build check-plot-python
+	$(PLOT_PYTHON) scripts/run_bench.py $(BENCH_FLAGS)
+
+plot: check-plot-python
+	$(PLOT_PYTHON) scripts/plot_results.py --results-dir $(RESULTS_DIR)
+
+table: check-plot-python
+	$(PLOT_PYTHON) scripts/make_table.py --results-dir $(RESULTS_DIR) $(if $(README),--readme $(README))
+
+compare: check-plot-python
+	@test -n "$(A)" -a -n "$(B)" || { echo "usage: make compare A=old.json B=new.json" >&2; exit 2; }
+	@test -f $(COMPARE_PY) || { echo "$(COMPARE_PY) is missing:" \
+	  "apt-get install --no-install-recommends libbenchmark-tools" >&2; exit 2; }
+	@$(PLOT_PYTHON) -c 'import scipy' 2>/dev/null || { echo "compare.py needs scipy for $(PLOT_PYTHON):" \
+	  "apt-get install --no-install-recommends python3-scipy" >&2; exit 2; }
+	$(PLOT_PYTHON) $(COMPARE_PY) benchmarks $(A) $(B)
