@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+"""bench.smoke: the real `make bench` driver with a few steps, into a
+temporary directory (never results/).
+
+1. A whole run (every variant, both Python baselines, one repetition):
+   every output written, the README block replaced, medians in the JSON.
+2. One variant crashing (a wrapper around the real harness kills itself
+   with SIGSEGV for it): its row says so, the others are written, exit 1.
+3. Ctrl-C during a run: exit 130 and the previous results untouched.
+
+usage: test_bench_smoke.py --bench build/microgpt-bench
+"""
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
+PROJECT_DIR = os.path.dirname(TESTS_DIR)
+RUN_BENCH = os.path.join(PROJECT_DIR, "scripts", "run_bench.py")
+SMALL = ["--steps", "4", "--k-steps", "2", "--repetitions", "1", "--phase-iterations", "3"]
+OUTPUTS = ("benchmark.json", "run.json", "table.md", "graph_size_vs_runtime.png", "graph_size_vs_runtime.svg",
+           "phases.png")
+README = "# T\n\nkept\n\n<!-- results-table:begin -->\nnothing yet\n<!-- results-table:end -->\n\nkept too\n"
+
+# Runs the real harness, except for the variant named in $CRASH_VARIANT
+# (killed by SIGSEGV) and the one in $HANG_VARIANT (sleeps).
+WRAPPER = """#!{python}
+import os, signal, sys, time
+arguments = sys.argv[1:]
+variant = arguments[arguments.index("--variant") + 1] if "--variant" in arguments else None
+if variant is not None and variant == os.environ.get("CRASH_VARIANT"):
+    print("about to crash", file=sys.stderr, flush=True)
+    os.kill(os.getpid(), signal.SIGSEGV)
+if variant is not None and variant == os.environ.get("HANG_VARIANT"):
+    time.sleep(60)
+os.execv({bench!r}, [{bench!r}] + arguments)
+"""
+
+
+class BenchSmokeTest(unittest.TestCase):
+    bench = None
+
+    def setUp(self):
+        self.directory = tempfile.TemporaryDirectory(prefix="bench-smoke-")
+        self.output = os.path.join(self.directory.name, "results")
+        self.readme = os.path.join(self.directory.name, "README.md")
+        with open(self.readme, "w") as f:
+            f.write(README)
+
+    def tearDown(self):
+        self.directory.cleanup()
+
+    def wrapper(self):
+        path = os.path.join(self.directory.name, "bench-wrapper")
+        with open(path, "w") as f:
+            f.write(WRAPPER.format(python=sys.executable, bench=os.path.abspath(self.bench)))
+        os.chmod(path, 0o755)
+        return path
+
+    def run_bench(self, *arguments, bench=None, environment=None):
+        command = [sys.executable, RUN_BENCH, "--bench", bench or self.bench, "--output-dir", self.output,
+                   *SMALL, *arguments]
+        return subprocess.run(command, capture_output=True, text=True, timeout=100,
+                              env=dict(os.environ, **(environment or {})))
+
+    def load(self, name):
+        with open(os.path.join(self.output, name)) as f:
+            return json.load(f) if name.endswith(".json") else f.read()
+
+    def variants(self):
+        return subprocess.run([self.bench, "--list-variants"], capture_output=True, text=True,
+                              check=True).stdout.split()
+
+    def test_whole_run(self):
+        result = self.run_bench("--readme", self.readme)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        for name in OUTPUTS:
+            self.assertGreater(os.path.getsize(os.path.join(self.output, name)), 0, name)
+        self.assertEqual(sorted(os.listdir(self.output)), sorted(OUTPUTS))  # no staging left behind
+        variants = self.variants()
+        for variant in variants:
+            self.assertIn(f"{variant}: done in", result.stdout)
+        benchmark_json = self.load("benchmark.json")
+        names = {entry["run_name"].split("/")[0] + "/" + entry["run_name"].split("/")[1]
+                 for entry in benchmark_json["benchmarks"]}
+        for variant in variants:
+            for kind in ("train_full", "train_k", "forward", "backward", "update"):
+                self.assertIn(f"{kind}/{variant}", names)
+        for entry in benchmark_json["benchmarks"]:
+            label = entry["label"]
+            self.assertTrue(label == "bit-exact" or label.startswith("within tol"), label)
+            if entry["run_name"].startswith("train_full"):
+                self.assertEqual(entry["iterations"], 1)
+                self.assertEqual(entry["steps"], 4)
+                for counter in ("nodes_per_step", "edges_per_step", "bytes_per_step", "final_loss", "mean_loss",
+                                "ns_per_node", "gradient_status"):
+                    self.assertIn(counter, entry)
+                self.assertGreater(entry["bytes_per_step"], 0)
+        run = self.load("run.json")
+        self.assertEqual(run["settings"]["python_steps"], 2)
+        self.assertEqual(run["python"]["naive"]["status"], "ok")
+        self.assertEqual(run["python"]["both"]["losses"], run["python"]["naive"]["losses"])
+        self.assertEqual(len(run["git"]["commit"]), 40)
+        table = self.load("table.md")
+        for variant in variants:
+            self.assertIn(f"| {variant} |", table)
+        self.assertIn("| Original Python |", table)
+        self.assertIn("agree: yes, bit for bit", table)
+        with open(self.readme) as f:
+            readme = f.read()
+        self.assertNotIn("nothing yet", readme)
+        self.assertTrue(readme.startswith("# T\n\nkept\n\n<!-- results-table:begin -->\n| Version |"))
+        self.assertTrue(readme.endswith("<!-- results-table:end -->\n\nkept too\n"))
+
+    def test_crashing_variant_loses_only_its_row(self):
+        variants = self.variants()
+        crash = variants[-1]
+        result = self.run_bench("--skip-python", bench=self.wrapper(), environment={"CRASH_VARIANT": crash})
+        self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
+        self.assertIn(f"{crash}: failed: killed by SIGSEGV", result.stdout)
+        self.assertIn("about to crash", result.stdout)  # the stderr tail is shown
+        self.assertIn("1 row(s) failed", result.stderr)
+        table = self.load("table.md")
+        self.assertIn(f"| {crash} | — | — | — | — | — | — | failed: killed by SIGSEGV |", table)
+        for variant in variants[:-1]:
+            self.assertRegex(table, rf"\| {variant} \| [0-9.]+ m?s \|.*\| bit-exact \|")
+        statuses = {v["name"]: v["status"] for v in self.load("run.json")["variants"]}
+        self.assertEqual(statuses[crash], "failed: killed by SIGSEGV")
+
+    def test_interrupted_run_keeps_previous_results(self):
+        os.makedirs(self.output)
+        previous = {}
+        for name in OUTPUTS:
+            previous[name] = f"previous {name}\n".encode()
+            with open(os.path.join(self.output, name), "wb") as f:
+                f.write(previous[name])
+        variants = self.variants()
+        command = [sys.executable, RUN_BENCH, "--bench", self.wrapper(), "--output-dir", self.output, *SMALL]
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   env=dict(os.environ, HANG_VARIANT=variants[-1]))
+        deadline = time.monotonic() + 60
+        lines = []
+        while time.monotonic() < deadline:  # wait until the hanging variant has started
+            line = process.stdout.readline()
+            lines.append(line)
+            if line.startswith(f"[{len(variants)}/{len(variants)}]") or not line:
+                break
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=30)
+        self.assertEqual(process.returncode, 130, "".join(lines) + stdout + stderr)
+        self.assertIn("left as it was", stderr)
+        self.assertEqual(sorted(os.listdir(self.output)), sorted(OUTPUTS))
+        for name in OUTPUTS:
+            with open(os.path.join(self.output, name), "rb") as f:
+                self.assertEqual(f.read(), previous[name], name)
+
+    def test_readme_without_markers_fails_before_running(self):
+        with open(self.readme, "w") as f:
+            f.write("# no markers\n")
+        start = time.monotonic()
+        result = self.run_bench("--readme", self.readme)
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("missing the marker lines", result.stderr)
+        self.assertLess(time.monotonic() - start, 10)
+        self.assertFalse(os.path.exists(self.output))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--bench", required=True, help="build/microgpt-bench")
+    args, rest = parser.parse_known_args()
+    BenchSmokeTest.bench = os.path.abspath(args.bench)
+    unittest.main(argv=[sys.argv[0], *rest])
+
+
+if __name__ == "__main__":
+    main()
