@@ -122,6 +122,15 @@ def losses_agree_note(all_rows, settings):
     return f"Final and mean loss of Original Python and naive C over {span} agree: {verdict}."
 
 
+def load_text(machine):
+    """The 1-minute load average before and after the run: other work on the
+    machine shows up here."""
+    before, after = machine.get("load_average_before"), machine.get("load_average_after")
+    if not before or not after:
+        return ""
+    return f", load average {before[0]:.2f} before and {after[0]:.2f} after the run"
+
+
 def notes_lines(all_rows, run_json, benchmark_json):
     settings = run_json["settings"]
     steps, k_steps, python_steps = settings["steps"], settings["k_steps"], settings["python_steps"]
@@ -131,8 +140,8 @@ def notes_lines(all_rows, run_json, benchmark_json):
     python_text = run_json.get("python_version", "Python")
     lines = [
         f"Measured {run_json.get('date', '?')} on {machine.get('cpu_model', '?')} "
-        f"({machine.get('cpus', '?')} CPUs), commit {commit}; C compiled by {run_json.get('c_compiler', '?')} "
-        f"with `{run_json.get('c_flags', '?')}`.",
+        f"({machine.get('cpus', '?')} CPUs{load_text(machine)}), commit {commit}; C compiled by "
+        f"{run_json.get('c_compiler', '?')} with `{run_json.get('c_flags', '?')}`.",
         "",
         f"- C rows: median of {settings['repetitions']} repetitions (Google Benchmark, one training run per "
         f"repetition); the time is the training loop only (no data loading, model creation or sampling), "

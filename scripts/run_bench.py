@@ -226,7 +226,7 @@ def cpu_model():
     return platform.processor() or "unknown"
 
 
-def run_metadata(args, merged, variant_outcomes, python_reports, python_steps):
+def run_metadata(args, merged, variant_outcomes, python_reports, python_steps, load_before):
     context = merged.get("context", {})
     commit = command_output(["git", "rev-parse", "HEAD"], cwd=PROJECT_DIR)
     status = command_output(["git", "status", "--porcelain", "--untracked-files=no"], cwd=PROJECT_DIR)
@@ -234,7 +234,8 @@ def run_metadata(args, merged, variant_outcomes, python_reports, python_steps):
     python_versions = sorted({r.get("python") for r in python_reports.values() if r.get("python")})
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "machine": {"uname": " ".join(platform.uname()), "cpu_model": cpu_model(), "cpus": os.cpu_count()},
+        "machine": {"uname": " ".join(platform.uname()), "cpu_model": cpu_model(), "cpus": os.cpu_count(),
+                    "load_average_before": load_before, "load_average_after": list(os.getloadavg())},
         "c_compiler": context.get("microgpt_c_compiler", "unknown"),
         "cxx_compiler": context.get("microgpt_cxx_compiler", "unknown"),
         "c_flags": context.get("microgpt_c_flags", "unknown"),
@@ -299,7 +300,7 @@ def main(argv=None):
         return 2
 
     python_steps = args.steps if args.full else args.k_steps
-    started = time.monotonic()
+    started, load_before = time.monotonic(), list(os.getloadavg())
     try:
         with tempfile.TemporaryDirectory(prefix="microgpt-bench-") as work_dir:
             outcomes, results = [], []
@@ -314,7 +315,7 @@ def main(argv=None):
                     python_reports[strategy] = run_python(args, label, strategy, python_steps, work_dir, index,
                                                           len(bench_results.PYTHON_BASELINES))
             merged = merge_benchmarks(results)
-            run = run_metadata(args, merged, outcomes, python_reports, python_steps)
+            run = run_metadata(args, merged, outcomes, python_reports, python_steps, load_before)
             publish(render_outputs(args, merged, run), args.output_dir)
             if args.readme and not args.no_report:
                 make_table.update_readme(args.readme, make_table.render(merged, run))
