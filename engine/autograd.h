@@ -11,13 +11,20 @@
  *   VARIANT_TOLERANCE          0.0 if its gradients are bit-identical to the
  *                              reference order; else the max |loss difference|
  *                              it promises over a run (tests hold it to that)
+ *   VARIANT_EXPECTED_WRONG     optional, 1 for a negative control: a variant
+ *                              kept to show a known-wrong backward; the tests
+ *                              expect it to fail and the harness flags it
  *   value_t                    a handle to one scalar of the graph
  *   value_t value_constant(double)     a plain number meeting a node: a leaf
  *                                      made on the spot (the spec counts them)
  *   value_t value_parameter(double)    a persistent leaf (a model weight)
+ *   void graph_bind_parameters(value_t *parameters, size_t count)
+ *                                      called once all parameters exist, with
+ *                                      the model's array of them (spec order)
  *   double  value_data(value_t)
- *   double *parameter_data(value_t), *parameter_grad(value_t)
- *                                      a parameter's storage, read and written
+ *   double *parameter_data(value_t *), *parameter_grad(value_t *)
+ *                                      a parameter's storage (given its slot
+ *                                      in the model's array), read and written
  *                                      by Adam between steps
  *   value_t value_add(a, b), value_mul(a, b), value_pow(a, double c),
  *           value_log(a), value_exp(a), value_relu(a)
@@ -46,10 +53,13 @@
  *                              int positions, int row_stride, int head_dim,
  *                              value_t *scratch)
  *
- * A variant that replaces a whole training step (no graph at all, or a
- * replayed one) defines value_t as it likes and graph_backward as its own
- * backward of the step's loss: model.c only ever calls graph_backward on the
- * loss it built with the ops above.
+ * A variant may also replace a step's whole forward (no graph at all, or a
+ * replayed one): it defines VARIANT_HAS_LOSS and
+ *     value_t variant_loss(const model_shape *shape, const int *tokens,
+ *                          int positions)
+ * which returns the loss of tokens[0..positions] with what its
+ * graph_backward needs kept aside. Sampling still runs the shared model code
+ * on the variant's value ops.
  *
  * State lives in static variables of the variant's file: one model per
  * variant per process at a time (model.c asserts it). */

@@ -110,8 +110,9 @@ static inline node *node_binary(double data, node *a, double local_a, node *b, d
 static inline value_t value_constant(double data) { return node_create(data, 0, &heap_graph.step_nodes); }
 static inline value_t value_parameter(double data) { return node_create(data, 0, &heap_graph.parameters); }
 static inline double value_data(value_t v) { return v->data; }
-static inline double *parameter_data(value_t v) { return &v->data; }
-static inline double *parameter_grad(value_t v) { return &v->grad; }
+static inline double *parameter_data(value_t *parameter) { return &(*parameter)->data; }
+static inline double *parameter_grad(value_t *parameter) { return &(*parameter)->grad; }
+static inline void graph_bind_parameters(value_t *parameters, size_t count) { (void)parameters, (void)count; }
 
 static inline value_t value_add(value_t a, value_t b) { return node_binary(a->data + b->data, a, 1.0, b, 1.0); }
 static inline value_t value_mul(value_t a, value_t b) { return node_binary(a->data * b->data, a, b->data, b, a->data); }

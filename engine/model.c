@@ -15,6 +15,10 @@
 #error "a variant defines VARIANT_DESCRIPTION and VARIANT_TOLERANCE (see engine/autograd.h)"
 #endif
 
+#ifndef VARIANT_EXPECTED_WRONG
+#define VARIANT_EXPECTED_WRONG 0
+#endif
+
 #include "scalar_layers.h"
 
 #include <assert.h>
@@ -60,6 +64,7 @@ static model *model_create(const model_shape *shape, python_random *rng)
     /* Parameters in creation order, row by row: gauss(0, 0.08) each. */
     for (size_t i = 0; i < m->parameter_count; i++)
         m->parameters[i] = value_parameter(python_random_gauss(rng, 0.0, 0.08));
+    graph_bind_parameters(m->parameters, m->parameter_count);
     value_t *next = m->parameters;
     m->wte = next, next += (size_t)vocab * embd;
     m->wpe = next, next += (size_t)block * embd;
@@ -123,13 +128,13 @@ static size_t model_parameter_count(const model *m) { return m->parameter_count;
 static void model_get_parameters(const model *m, double *out)
 {
     for (size_t i = 0; i < m->parameter_count; i++)
-        out[i] = *parameter_data(m->parameters[i]);
+        out[i] = *parameter_data(&m->parameters[i]);
 }
 
 static void model_set_parameters(model *m, const double *in)
 {
     for (size_t i = 0; i < m->parameter_count; i++)
-        *parameter_data(m->parameters[i]) = in[i];
+        *parameter_data(&m->parameters[i]) = in[i];
 }
 
 /* gpt(token, position): the spec's "Forward for one position", appending this
@@ -193,8 +198,8 @@ static void adam_update(model *m, int step, int num_steps)
     const double bias1 = 1.0 - pow(beta1, (double)(step + 1));
     const double bias2 = 1.0 - pow(beta2, (double)(step + 1));
     for (size_t i = 0; i < m->parameter_count; i++) {
-        double *grad = parameter_grad(m->parameters[i]);
-        double *data = parameter_data(m->parameters[i]);
+        double *grad = parameter_grad(&m->parameters[i]);
+        double *data = parameter_data(&m->parameters[i]);
         m->adam_m[i] = beta1 * m->adam_m[i] + (1.0 - beta1) * *grad;
         m->adam_v[i] = beta2 * m->adam_v[i] + (1.0 - beta2) * pow(*grad, 2.0);
         double m_hat = m->adam_m[i] / bias1;
@@ -206,7 +211,12 @@ static void adam_update(model *m, int step, int num_steps)
 
 static double model_forward(model *m, const int *tokens, int token_count)
 {
+#ifdef VARIANT_HAS_LOSS
+    int positions = token_count - 1 < m->shape.block_size ? token_count - 1 : m->shape.block_size;
+    m->loss = variant_loss(&m->shape, tokens, positions);
+#else
     m->loss = model_loss(m, tokens, token_count);
+#endif
     return value_data(m->loss);
 }
 
@@ -245,7 +255,7 @@ static double model_loss_and_gradients(model *m, const int *tokens, int token_co
     double loss_value = model_forward(m, tokens, token_count);
     graph_size measured = model_backward(m);
     for (size_t i = 0; i < m->parameter_count; i++) {
-        double *grad = parameter_grad(m->parameters[i]);
+        double *grad = parameter_grad(&m->parameters[i]);
         if (gradients)
             gradients[i] = *grad;
         *grad = 0.0;
@@ -303,6 +313,7 @@ static double model_probe(probe_op op, const double *inputs, double *gradients)
     value_t in[PROBE_MAX_VALUES], out[PROBE_MAX_VALUES], scratch[PROBE_POSITIONS];
     for (int i = 0; i < input_count; i++)
         in[i] = value_parameter(inputs[i]);
+    graph_bind_parameters(in, (size_t)input_count);
     switch (op) {
     case PROBE_ADD: out[0] = value_add(in[0], in[1]); break;
     case PROBE_MUL: out[0] = value_mul(in[0], in[1]); break;
@@ -328,7 +339,7 @@ static double model_probe(probe_op op, const double *inputs, double *gradients)
     graph_backward(total);
     double result = value_data(total);
     for (int i = 0; i < input_count; i++)
-        gradients[i] = *parameter_grad(in[i]);
+        gradients[i] = *parameter_grad(&in[i]);
     graph_destroy();
     return result;
 }
@@ -337,6 +348,7 @@ const microgpt_variant MICROGPT_VARIANT_SYMBOL = {
     .name = MICROGPT_VARIANT_NAME,
     .description = VARIANT_DESCRIPTION,
     .tolerance = VARIANT_TOLERANCE,
+    .expected_wrong = VARIANT_EXPECTED_WRONG,
     .create = model_create,
     .destroy = model_destroy,
     .parameter_count = model_parameter_count,

@@ -38,7 +38,8 @@ typedef struct model model;
 typedef struct microgpt_variant {
     const char *name;
     const char *description;
-    double tolerance; /* 0: bit-exact with the reference order */
+    double tolerance;   /* 0: bit-exact with the reference order */
+    int expected_wrong; /* a negative control: its gradients are known wrong */
 
     /* Draws the parameters with rng->gauss(0, 0.08) in the spec's order. */
     model *(*create)(const model_shape *shape, python_random *rng);

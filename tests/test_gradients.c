@@ -1,7 +1,8 @@
 /* test_gradients: a whole training step's gradients of one variant, through
  * the same gradient check the harness runs before timing (gradient_check.h):
  * against the reference variant and against finite differences, at the
- * default size. A variant that declares tolerance 0 must be bit-exact.
+ * default size. A variant that declares tolerance 0 must be bit-exact; a
+ * negative control (expected_wrong) must be caught.
  * Usage: test_gradients VARIANT */
 #include "gradient_check.h"
 #include "test_support.h"
@@ -24,6 +25,13 @@ int main(int argc, char **argv)
            result.finite_difference_parameters, result.max_finite_difference_error);
     CHECK(result.finite_difference_parameters >= 100, "only %zu parameters differenced",
           result.finite_difference_parameters);
+    if (variant->expected_wrong) {
+        CHECK(result.status == GRADIENTS_WRONG, "a negative control passed the gradient check: %s", status);
+        CHECK(result.max_finite_difference_error > FINITE_DIFFERENCE_TOLERANCE,
+              "a negative control agrees with finite differences (max error %.3g)", result.max_finite_difference_error);
+        dataset_free(&data);
+        return test_finish("test_gradients");
+    }
     CHECK(result.max_finite_difference_error <= FINITE_DIFFERENCE_TOLERANCE,
           "finite differences disagree: max error %.3g", result.max_finite_difference_error);
     if (variant->tolerance == 0.0)

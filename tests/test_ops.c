@@ -1,6 +1,7 @@
 /* test_ops: every op and layer op of one variant, by central finite
  * differences through the variant's probe (variant.h), plus the exact forward
- * value of each scalar op. Usage: test_ops VARIANT */
+ * value of each scalar op. A negative control (expected_wrong) must fail at
+ * least one layer op. Usage: test_ops VARIANT */
 #include <math.h>
 #include <stdio.h>
 
@@ -13,8 +14,11 @@ static const char *const op_names[PROBE_COUNT] = {
 
 enum { MAX_INPUTS = 32 };
 
-static void check_gradients(const microgpt_variant *variant, probe_op op, const double *inputs)
+/* Returns the number of inputs whose gradient disagrees with the finite
+ * difference; reports them as failures unless the variant is expected wrong. */
+static int check_gradients(const microgpt_variant *variant, probe_op op, const double *inputs)
 {
+    int disagreements = 0;
     int input_count, output_count;
     variant->probe_shape(op, &input_count, &output_count);
     CHECK(input_count <= MAX_INPUTS, "%s: %d inputs", op_names[op], input_count);
@@ -29,10 +33,13 @@ static void check_gradients(const microgpt_variant *variant, probe_op op, const 
         shifted[i] = inputs[i] - step;
         double down = variant->probe(op, shifted, ignored);
         double finite_difference = (up - down) / (2 * step);
-        CHECK(fabs(gradients[i] - finite_difference) <= 1e-7 * (1.0 + fabs(finite_difference)),
-              "%s (%s): d/d input %d = %.12g, finite difference %.12g", op_names[op], variant->name, i, gradients[i],
-              finite_difference);
+        int agrees = fabs(gradients[i] - finite_difference) <= 1e-7 * (1.0 + fabs(finite_difference));
+        disagreements += !agrees;
+        if (!variant->expected_wrong)
+            CHECK(agrees, "%s (%s): d/d input %d = %.12g, finite difference %.12g", op_names[op], variant->name, i,
+                  gradients[i], finite_difference);
     }
+    return disagreements;
 }
 
 static double probe_value(const microgpt_variant *variant, probe_op op, double a, double b)
@@ -44,16 +51,20 @@ static double probe_value(const microgpt_variant *variant, probe_op op, double a
 int main(int argc, char **argv)
 {
     const microgpt_variant *variant = test_variant_argument(argc, argv);
+    int disagreements = 0;
     for (int op = 0; op < PROBE_COUNT; op++) {
         double inputs[MAX_INPUTS];
         for (int i = 0; i < MAX_INPUTS; i++)
             inputs[i] = 0.4 + 0.3 * sin(1.7 * i + op); /* positive: log and pow need it */
-        check_gradients(variant, (probe_op)op, inputs);
+        disagreements += check_gradients(variant, (probe_op)op, inputs);
         for (int i = 0; i < MAX_INPUTS; i++)
             inputs[i] = 0.9 * sin(2.3 * i + 0.5 * op); /* both signs, for the ops that take them */
         if (op != PROBE_LOG && op != PROBE_POW_NEGATIVE_ONE && op != PROBE_POW_NEGATIVE_HALF)
-            check_gradients(variant, (probe_op)op, inputs);
+            disagreements += check_gradients(variant, (probe_op)op, inputs);
     }
+    if (variant->expected_wrong)
+        CHECK(disagreements > 0, "a negative control agrees with finite differences on every op");
+    printf("%s: %d gradients disagree with finite differences\n", variant->name, disagreements);
     /* Scalar ops evaluate as the spec's table says, to the bit. */
     double a = 0.7310585786300049, b = -1.3862943611198906;
     CHECK(probe_value(variant, PROBE_ADD, a, b) == a + b, "add");

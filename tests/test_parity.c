@@ -1,7 +1,8 @@
 /* test_parity: every variant against every other on the same steps. From the
  * same seeded start, the gradients of the same documents and the parameters
  * after a few Adam steps must be identical, bit for bit, between variants that
- * declare tolerance 0, and within the declared tolerance otherwise. */
+ * declare tolerance 0, and within the declared tolerance otherwise. A
+ * negative control (expected_wrong) must differ from every other variant. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +78,12 @@ int main(void)
             double gradients = max_difference(x->gradients, y->gradients, DOCUMENTS * x->parameter_count);
             double parameters = max_difference(x->parameters, y->parameters, x->parameter_count);
             double losses = max_difference(x->losses, y->losses, STEPS);
+            if (first->expected_wrong != second->expected_wrong) {
+                CHECK(gradients > 1e-6, "negative control %s matches %s: gradients differ by only %.3g",
+                      first->expected_wrong ? first->name : second->name,
+                      first->expected_wrong ? second->name : first->name, gradients);
+                continue;
+            }
             CHECK(gradients <= allowed, "%s vs %s: gradients differ by %.3g (allowed %g)", first->name, second->name,
                   gradients, allowed);
             CHECK(parameters <= allowed, "%s vs %s: parameters after %d steps differ by %.3g", first->name,
