@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "checked.h"
+#include "exact_pow.h"
 #include "monotonic_clock.h"
 #include "variant.h"
 
@@ -190,7 +191,8 @@ static value_t model_loss(model *m, const int *tokens, int token_count)
     return value_mul(value_sum(m->position_losses, positions), value_constant(1.0 / (double)positions));
 }
 
-/* Adam as the reference writes it; g ** 2 and v_hat ** 0.5 are libm pow. */
+/* Adam as the reference writes it; g ** 2 and v_hat ** 0.5 are libm pow,
+ * through the fast paths that provably return pow's answer (exact_pow.h). */
 static void adam_update(model *m, int step, int num_steps)
 {
     const double learning_rate = 0.01, beta1 = 0.85, beta2 = 0.99, eps = 1e-8;
@@ -201,10 +203,10 @@ static void adam_update(model *m, int step, int num_steps)
         double *grad = parameter_grad(&m->parameters[i]);
         double *data = parameter_data(&m->parameters[i]);
         m->adam_m[i] = beta1 * m->adam_m[i] + (1.0 - beta1) * *grad;
-        m->adam_v[i] = beta2 * m->adam_v[i] + (1.0 - beta2) * pow(*grad, 2.0);
+        m->adam_v[i] = beta2 * m->adam_v[i] + (1.0 - beta2) * pow_square(*grad);
         double m_hat = m->adam_m[i] / bias1;
         double v_hat = m->adam_v[i] / bias2;
-        *data -= lr_t * m_hat / (pow(v_hat, 0.5) + eps);
+        *data -= lr_t * m_hat / (pow_square_root(v_hat) + eps);
         *grad = 0.0;
     }
 }
