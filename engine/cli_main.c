@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "dataset.h"
@@ -64,9 +65,23 @@ static int parse_count(const char *flag, const char *text, int low, int high)
     return (int)value;
 }
 
+/* The options that take a value, in the order of the usage line. */
+enum { OPTION_DATA, OPTION_STEPS, OPTION_SAMPLES, OPTION_LOSSES, OPTION_COUNT };
+static const char *const value_options[OPTION_COUNT] = {"--data", "--steps", "--samples", "--losses"};
+
+static const char *parse_file_name(const char *flag, const char *text)
+{
+    if (*text == '\0') {
+        fprintf(stderr, "%s: %s needs a file name, got ''\n", program, flag);
+        exit(2);
+    }
+    return text;
+}
+
 static cli_options parse_options(int argc, char **argv, const microgpt_variant *variant)
 {
     cli_options options = {.data_path = NULL, .losses_path = NULL, .steps = 1000, .samples = 20, .quiet = 0};
+    int given[OPTION_COUNT] = {0};
     for (int i = 1; i < argc; i++) {
         const char *flag = argv[i];
         if (strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) {
@@ -77,9 +92,10 @@ static cli_options parse_options(int argc, char **argv, const microgpt_variant *
             options.quiet = 1;
             continue;
         }
-        int takes_value = strcmp(flag, "--data") == 0 || strcmp(flag, "--steps") == 0 ||
-                          strcmp(flag, "--samples") == 0 || strcmp(flag, "--losses") == 0;
-        if (!takes_value) {
+        int option = 0;
+        while (option < OPTION_COUNT && strcmp(flag, value_options[option]) != 0)
+            option++;
+        if (option == OPTION_COUNT) {
             fprintf(stderr, "%s: unknown option '%s' (see --help)\n", program, flag);
             exit(2);
         }
@@ -87,15 +103,19 @@ static cli_options parse_options(int argc, char **argv, const microgpt_variant *
             fprintf(stderr, "%s: %s needs a value (see --help)\n", program, flag);
             exit(2);
         }
+        /* A repeated option is a typo or a script's bug: refuse it rather
+         * than silently keep one of the two values. */
+        if (given[option]++) {
+            fprintf(stderr, "%s: %s is given twice (see --help)\n", program, flag);
+            exit(2);
+        }
         const char *value = argv[++i];
-        if (strcmp(flag, "--data") == 0)
-            options.data_path = value;
-        else if (strcmp(flag, "--losses") == 0)
-            options.losses_path = value;
-        else if (strcmp(flag, "--steps") == 0)
-            options.steps = parse_count(flag, value, 1, MAX_STEPS);
-        else
-            options.samples = parse_count(flag, value, 0, MAX_SAMPLES);
+        switch (option) {
+        case OPTION_DATA: options.data_path = parse_file_name(flag, value); break;
+        case OPTION_STEPS: options.steps = parse_count(flag, value, 1, MAX_STEPS); break;
+        case OPTION_SAMPLES: options.samples = parse_count(flag, value, 0, MAX_SAMPLES); break;
+        case OPTION_LOSSES: options.losses_path = parse_file_name(flag, value); break;
+        }
     }
     return options;
 }
@@ -107,9 +127,23 @@ static void print_step(void *context, int step, int num_steps, const step_result
 }
 
 /* Losses go to a temporary file next to the target, renamed into place only
- * when complete; it is opened before training so a bad path fails at once. */
+ * when complete; it is opened before training so a bad path fails at once.
+ * A target that exists and is not a regular file (a directory, a symbolic
+ * link such as /dev/stdout, a device such as /dev/null, a pipe) is opened as
+ * it is: a directory then fails at once with EISDIR, and the others are
+ * written through instead of being replaced by the renamed file. */
 static FILE *open_losses_file(const char *path, char *temporary, size_t capacity)
 {
+    struct stat target;
+    temporary[0] = '\0';
+    if (lstat(path, &target) == 0 && !S_ISREG(target.st_mode)) {
+        FILE *file = fopen(path, "w");
+        if (!file) {
+            fprintf(stderr, "%s: cannot write --losses %s: %s\n", program, path, strerror(errno));
+            exit(2);
+        }
+        return file;
+    }
     if (snprintf(temporary, capacity, "%s.tmp-%ld", path, (long)getpid()) >= (int)capacity)
         fail("--losses path is too long: ", path);
     FILE *file = fopen(temporary, "w");
@@ -126,9 +160,10 @@ static void write_losses(FILE *file, const char *temporary, const char *path, co
         fprintf(file, "%.17g\n", report->losses[step]);
     int failed = ferror(file);
     failed |= fclose(file) != 0;
-    if (failed || rename(temporary, path) != 0) {
+    if (failed || (temporary[0] && rename(temporary, path) != 0)) {
         int saved = errno;
-        remove(temporary);
+        if (temporary[0])
+            remove(temporary);
         fprintf(stderr, "%s: cannot write --losses %s: %s\n", program, path, strerror(saved));
         exit(2);
     }

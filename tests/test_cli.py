@@ -1,36 +1,40 @@
 #!/usr/bin/env python3
 """test_cli: the microgpt-<variant> programs and microgpt-fetch-data as a user
 meets them: --help, every bad input (one line on stderr, exit 2, nothing on
-stdout, no output file left behind), --quiet, --losses, $MICROGPT_DATA.
+stdout, no output file left behind), --quiet, --losses (also through a link
+or a pipe), $MICROGPT_DATA.
 
 Usage: test_cli.py BUILD_DIR DATASET"""
 import argparse
 import os
+import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import unittest
 
 BUILD_DIR = DATASET = None
 
 
-def run(program, *arguments, env=None):
+def run(program, *arguments, env=None, cwd=None):
     environment = dict(os.environ)
     environment.pop("MICROGPT_DATA", None)
     environment.update(env or {})
     return subprocess.run(
-        [os.path.join(BUILD_DIR, program), *arguments], capture_output=True, text=True, env=environment, timeout=120
+        [os.path.join(os.path.abspath(BUILD_DIR), program), *arguments],
+        capture_output=True, text=True, env=environment, cwd=cwd, timeout=120,
     )
 
 
 class BadInput(unittest.TestCase):
+    """Each case: exit code 2, nothing on stdout, exactly this one line on stderr.
+    README.md's "Bad input" table lists the same cases."""
+
     def assert_refused(self, result, message):
         self.assertEqual(result.returncode, 2, result.stderr)
         self.assertEqual(result.stdout, "", "nothing is printed before a refusal")
-        lines = result.stderr.splitlines()
-        self.assertEqual(len(lines), 1, f"one line on stderr, got {lines}")
-        self.assertIn(message, lines[0])
-        self.assertTrue(lines[0].startswith("microgpt-naive: "), lines[0])
+        self.assertEqual(result.stderr.splitlines(), ["microgpt-naive: " + message], "one line on stderr")
 
     def test_steps_values(self):
         for value in ("0", "-3", "abc", "1.5", "", "12abc", "99999999999", "1000001"):
@@ -48,18 +52,41 @@ class BadInput(unittest.TestCase):
                     f"--samples takes a whole number from 0 to 100000, got '{value}'",
                 )
 
-    def test_unknown_option_and_missing_value(self):
-        self.assert_refused(run("microgpt-naive", "--stpes", "3"), "unknown option '--stpes'")
-        self.assert_refused(run("microgpt-naive", "--steps"), "--steps needs a value")
-        self.assert_refused(run("microgpt-naive", "--data"), "--data needs a value")
+    def test_unknown_option(self):
+        for option in ("--stpes", "--steps=3", "-q", "names.txt"):
+            with self.subTest(option=option):
+                self.assert_refused(run("microgpt-naive", option), f"unknown option '{option}' (see --help)")
+
+    def test_missing_value(self):
+        for flag in ("--data", "--steps", "--samples", "--losses"):
+            with self.subTest(flag=flag):
+                self.assert_refused(run("microgpt-naive", "--quiet", flag), f"{flag} needs a value (see --help)")
+
+    def test_option_given_twice(self):
+        with tempfile.TemporaryDirectory() as directory:
+            losses = os.path.join(directory, "losses.txt")
+            for flag, first, second in (("--data", DATASET, DATASET), ("--steps", "2", "3"),
+                                        ("--samples", "1", "1"), ("--losses", losses, losses)):
+                with self.subTest(flag=flag):
+                    self.assert_refused(run("microgpt-naive", flag, first, "--quiet", flag, second),
+                                        f"{flag} is given twice (see --help)")
+            self.assertEqual(os.listdir(directory), [])
+
+    def test_empty_file_names(self):
+        with tempfile.TemporaryDirectory() as directory:
+            for flag in ("--data", "--losses"):
+                with self.subTest(flag=flag):
+                    self.assert_refused(run("microgpt-naive", flag, "", cwd=directory), f"{flag} needs a file name, got ''")
+            self.assertEqual(os.listdir(directory), [], "no temporary file in the working directory")
 
     def test_bad_datasets(self):
         with tempfile.TemporaryDirectory() as directory:
             cases = {
                 "empty.txt": (b"", "is empty"),
-                "blank.txt": (b"\n \n\t\n", "has no usable line"),
+                "blank.txt": (b"\n \n\t\n", "has no usable line (every line is blank)"),
                 "binary.txt": (b"anna\n\xff\xfe\n", "line 2 has byte 0xff, outside printable ASCII"),
                 "control.txt": (b"an\x07na\n", "line 1 has byte 0x07, outside printable ASCII"),
+                "utf8.txt": ("zo\u00eb\n".encode(), "line 1 has byte 0xc3, outside printable ASCII"),
             }
             for name, (content, message) in cases.items():
                 path = os.path.join(directory, name)
@@ -67,24 +94,63 @@ class BadInput(unittest.TestCase):
                     f.write(content)
                 with self.subTest(dataset=name):
                     self.assert_refused(run("microgpt-naive", "--data", path), f"dataset {path} {message}")
+            missing = os.path.join(directory, "missing.txt")
             self.assert_refused(
-                run("microgpt-naive", "--data", os.path.join(directory, "missing.txt")),
-                "cannot open dataset " + os.path.join(directory, "missing.txt") + ": No such file or directory",
+                run("microgpt-naive", "--data", missing), f"cannot open dataset {missing}: No such file or directory"
             )
             self.assert_refused(run("microgpt-naive", "--data", directory), f"cannot read dataset {directory}: Is a directory")
             self.assertEqual(sorted(os.listdir(directory)), sorted(cases), "no file was written")
 
+    @unittest.skipUnless(os.path.exists("/proc/self/mem"), "needs Linux /proc")
+    def test_unreadable_dataset(self):
+        # Opens, but reading it fails (even for root, unlike a chmod 000 file).
+        self.assert_refused(
+            run("microgpt-naive", "--data", "/proc/self/mem"), "cannot read dataset /proc/self/mem: Input/output error"
+        )
+
+    @unittest.skipIf(os.geteuid() == 0, "root reads a file whatever its permissions")
+    def test_dataset_without_read_permission(self):
+        with tempfile.TemporaryDirectory() as directory:
+            path = os.path.join(directory, "names.txt")
+            with open(path, "w") as f:
+                f.write("anna\n")
+            os.chmod(path, 0)
+            self.assert_refused(run("microgpt-naive", "--data", path), f"cannot open dataset {path}: Permission denied")
+
     def test_environment_dataset(self):
         result = run("microgpt-naive", "--steps", "1", env={"MICROGPT_DATA": "/nonexistent/names.txt"})
-        self.assert_refused(result, "cannot open dataset /nonexistent/names.txt")
+        self.assert_refused(result, "cannot open dataset /nonexistent/names.txt: No such file or directory")
 
-    def test_losses_unwritable(self):
+    def test_losses_in_missing_directory(self):
         with tempfile.TemporaryDirectory() as directory:
             target = os.path.join(directory, "no-such-dir", "losses.txt")
             self.assert_refused(
-                run("microgpt-naive", "--data", DATASET, "--steps", "2", "--losses", target), "cannot write --losses"
+                run("microgpt-naive", "--data", DATASET, "--steps", "2", "--losses", target),
+                f"cannot write --losses {target}: No such file or directory",
             )
             self.assertEqual(os.listdir(directory), [])
+
+    def test_losses_is_a_directory(self):
+        # Refused before training, not by the rename after it.
+        with tempfile.TemporaryDirectory() as directory:
+            target = os.path.join(directory, "losses")
+            os.mkdir(target)
+            self.assert_refused(
+                run("microgpt-naive", "--data", DATASET, "--steps", "2", "--losses", target),
+                f"cannot write --losses {target}: Is a directory",
+            )
+            self.assertEqual(os.listdir(directory), ["losses"], "no temporary file beside it")
+            self.assertEqual(os.listdir(target), [])
+
+    @unittest.skipUnless(os.path.exists("/dev/full"), "needs /dev/full")
+    def test_losses_write_fails(self):
+        # The one refusal that comes after the run: the disk fills up.
+        result = run("microgpt-naive", "--data", DATASET, "--steps", "2", "--samples", "0", "--quiet",
+                     "--losses", "/dev/full")
+        self.assertEqual(result.returncode, 2, result.stderr)
+        self.assertEqual(result.stderr.splitlines(),
+                         ["microgpt-naive: cannot write --losses /dev/full: No space left on device"])
+        self.assertNotIn("--- summary", result.stdout, "no summary after a failed write")
 
 
 class GoodInput(unittest.TestCase):
@@ -113,6 +179,31 @@ class GoodInput(unittest.TestCase):
             self.assertEqual(len(values), 3)
             self.assertEqual(values[0], "3.3659669475848504")
             self.assertEqual(os.listdir(directory), ["losses.txt"], "no temporary file left")
+
+    def test_losses_through_link_and_pipe(self):
+        # A target that is not a regular file is written through, never replaced
+        # by the renamed temporary (as root, that would replace /dev/stdout).
+        with tempfile.TemporaryDirectory() as directory:
+            real = os.path.join(directory, "real.txt")
+            link = os.path.join(directory, "link.txt")
+            os.symlink(real, link)
+            result = run("microgpt-stack", "--data", DATASET, "--steps", "2", "--samples", "0", "--losses", link)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            self.assertTrue(os.path.islink(link), "the link is kept")
+            with open(real) as f:
+                self.assertEqual(f.read().splitlines()[0], "3.3659669475848504")
+
+            pipe = os.path.join(directory, "pipe")
+            os.mkfifo(pipe)
+            received = []
+            reader = threading.Thread(target=lambda: received.append(open(pipe).read()))
+            reader.start()
+            result = run("microgpt-stack", "--data", DATASET, "--steps", "2", "--samples", "0", "--losses", pipe)
+            reader.join(timeout=60)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            self.assertTrue(stat.S_ISFIFO(os.stat(pipe).st_mode), "the pipe is kept")
+            self.assertEqual(len(received[0].splitlines()), 2)
+            self.assertEqual(sorted(os.listdir(directory)), ["link.txt", "pipe", "real.txt"])
 
     def test_quiet(self):
         result = run("microgpt-both", "--data", DATASET, "--steps", "4", "--samples", "1", "--quiet")
