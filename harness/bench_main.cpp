@@ -4,9 +4,10 @@
 // Each selected variant is first gradient-checked against "naive"
 // (engine/gradient_check.h), then timed; the verdict is the label of every
 // row of that variant and the counter gradient_status, so no row is timed
-// without its check (a wrong variant is still timed, labelled
-// "wrong gradients"). Benchmarks per variant, names fixed so that
-// compare.py matches runs:
+// without its check. A wrong variant is still timed, labelled "wrong
+// gradients", or "wrong gradients (negative control)" when the variant
+// declares that it expects it (VARIANT_EXPECTED_WRONG). Benchmarks per
+// variant, names fixed so that compare.py matches runs:
 //   train_full/<v>   the training run of --steps steps (default 1000), one
 //                    iteration per repetition; time = the run's training loop
 //                    (what the Python reference reports as training time)
@@ -184,6 +185,7 @@ void set_check_counters(benchmark::State &state, const variant_context &context)
     state.SetLabel(context.status);
     state.counters["gradient_status"] = static_cast<double>(context.check.status);
     state.counters["max_gradient_difference"] = context.check.max_reference_difference;
+    state.counters["expected_wrong"] = context.variant->expected_wrong;
 }
 
 void benchmark_training_run(benchmark::State &state, const variant_context *context, int steps)
@@ -356,6 +358,10 @@ int main(int argc, char **argv)
         char status[64];
         gradient_status_text(&context.check, status, sizeof status);
         context.status = status;
+        // A negative control (VARIANT_EXPECTED_WRONG) is meant to fail: its row
+        // says so, and the driver does not count it as a failure.
+        if (variant->expected_wrong && context.check.status == GRADIENTS_WRONG)
+            context.status += " (negative control)";
         std::fprintf(stderr, "%s: %s: gradient check %s (max |g - g_naive| %.3g, max finite-difference error %.3g)\n",
                      program, variant->name, status, context.check.max_reference_difference,
                      context.check.max_finite_difference_error);

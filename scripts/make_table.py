@@ -164,6 +164,11 @@ def notes_lines(all_rows, run_json, benchmark_json):
         "and against finite differences, `engine/gradient_check.h`); Python rows: reference, or whether every "
         "step's loss equals the reference's.",
     ]
+    wrong = [row["version"] for row in all_rows if row["status"].startswith("wrong gradients")]
+    if wrong:
+        lines.append(f"- Wrong gradients ({', '.join(wrong)}): such a variant trains a different model, so its "
+                     "time is not a result; a \"negative control\" is kept on purpose, to show that the check "
+                     "catches it.")
     agree = losses_agree_note(all_rows, settings)
     if agree:
         lines.append(f"- {agree}")
@@ -171,8 +176,9 @@ def notes_lines(all_rows, run_json, benchmark_json):
     lines.append(f"- Google Benchmark ({run_json.get('benchmark_library', 'libbenchmark')}) is Debian's build, "
                  f"`library_build_type: {build_type}`: every run warns \"Library was built as DEBUG\". That is the "
                  f"framework's own code; the timed model code is built as above.")
-    lines.append(f"- Raw data: `{bench_results.BENCHMARK_FILE}` (Google Benchmark JSON) and "
-                 f"`{bench_results.RUN_FILE}` (machine, settings, Python timings) in `results/`.")
+    lines.append(f"- Raw data in `results/`: `{bench_results.BENCHMARK_FILE}` (Google Benchmark JSON; `make compare "
+                 f"A=old.json B=new.json` compares two runs) and `{bench_results.RUN_FILE}` (machine, settings, "
+                 f"Python timings). Plots: `results/graph_size_vs_runtime.png` (`.svg`), `results/phases.png`.")
     return lines
 
 

@@ -79,12 +79,16 @@ def plot_graph_size(plt, all_rows, settings):
     points, left_out = graph_size_points(all_rows, settings)
     offsets = label_offsets(points)
     figure, axes = plt.subplots(figsize=(7, 5))
+    wrong = {row["version"] for row in all_rows if row["status"].startswith("wrong gradients")}
     for label, nodes, milliseconds in points:
         python = label in dict(bench_results.PYTHON_BASELINES)
-        axes.scatter([nodes], [milliseconds], marker="s" if python else "o",
-                     color="#c44e52" if python else "#4c72b0", zorder=3)
-        axes.annotate(f"{label} ({milliseconds:.3g} ms)", (nodes, milliseconds), textcoords="offset points",
-                      xytext=offsets[label], fontsize=9)
+        marker, color = ("s", "#c44e52") if python else ("o", "#4c72b0")
+        text = f"{label} ({milliseconds:.3g} ms)"
+        if label in wrong:  # trains a different model: shown, but not as a result
+            marker, color, text = "x", "#8c8c8c", f"{label} ({milliseconds:.3g} ms, wrong gradients)"
+        axes.scatter([nodes], [milliseconds], marker=marker, color=color, zorder=3)
+        axes.annotate(text, (nodes, milliseconds), textcoords="offset points", xytext=offsets[label], fontsize=9,
+                      color="#8c8c8c" if label in wrong else "black")
     axes.set_xscale("log")
     axes.set_yscale("log")
     axes.set_xlabel("graph nodes per step (mean)")
@@ -107,7 +111,7 @@ def plot_phases(plt, all_rows, benchmark_json, settings):
     rows = [row for row in all_rows if row["kind"] == "c" and row["phases"]]
     context = benchmark_json.get("context", {})
     figure, axes = plt.subplots(figsize=(7, 4.5))
-    labels = [row["version"] for row in rows]
+    labels = [row["version"] + ("\n(wrong)" if row["status"].startswith("wrong gradients") else "") for row in rows]
     bottoms = [0.0] * len(rows)
     for phase, legend, color in PHASES:
         heights = [1e3 * row["phases"].get(phase, 0.0) for row in rows]

@@ -326,6 +326,8 @@ def main(argv=None):
         print(f"run_bench: {error}", file=sys.stderr)
         return 2
 
+    if not args.no_report:
+        log("\n" + "\n".join(make_table.table_lines(bench_results.rows(merged, run), run["settings"])) + "\n")
     statuses = [row["status"] for row in bench_results.rows(merged, run)]
     failures = [s for s in statuses if bench_results.is_failure(s)]
     written = "benchmark.json, run.json" + ("" if args.no_report else ", table.md, plots")

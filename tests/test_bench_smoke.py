@@ -79,14 +79,18 @@ class BenchSmokeTest(unittest.TestCase):
 
     def test_whole_run(self):
         result = self.run_bench("--readme", self.readme)
-        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        benchmark_json = self.load("benchmark.json")
+        # A variant with wrong gradients is timed, flagged, and makes the run exit 1,
+        # unless it is a declared negative control.
+        wrong = {entry["run_name"].split("/")[1] for entry in benchmark_json["benchmarks"]
+                 if entry["label"] == "wrong gradients"}
+        self.assertEqual(result.returncode, 1 if wrong else 0, result.stdout + result.stderr)
         for name in OUTPUTS:
             self.assertGreater(os.path.getsize(os.path.join(self.output, name)), 0, name)
         self.assertEqual(sorted(os.listdir(self.output)), sorted(OUTPUTS))  # no staging left behind
         variants = self.variants()
         for variant in variants:
             self.assertIn(f"{variant}: done in", result.stdout)
-        benchmark_json = self.load("benchmark.json")
         names = {entry["run_name"].split("/")[0] + "/" + entry["run_name"].split("/")[1]
                  for entry in benchmark_json["benchmarks"]}
         for variant in variants:
@@ -94,7 +98,10 @@ class BenchSmokeTest(unittest.TestCase):
                 self.assertIn(f"{kind}/{variant}", names)
         for entry in benchmark_json["benchmarks"]:
             label = entry["label"]
-            self.assertTrue(label == "bit-exact" or label.startswith("within tol"), label)
+            self.assertTrue(label in ("bit-exact", "wrong gradients", "wrong gradients (negative control)")
+                            or label.startswith("within tol"), label)
+            self.assertEqual(label.startswith("wrong gradients"), entry["gradient_status"] == 2)
+            self.assertEqual(label.endswith("(negative control)"), entry["expected_wrong"] == 1)
             if entry["run_name"].startswith("train_full"):
                 self.assertEqual(entry["iterations"], 1)
                 self.assertEqual(entry["steps"], 4)
@@ -125,11 +132,11 @@ class BenchSmokeTest(unittest.TestCase):
         self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
         self.assertIn(f"{crash}: failed: killed by SIGSEGV", result.stdout)
         self.assertIn("about to crash", result.stdout)  # the stderr tail is shown
-        self.assertIn("1 row(s) failed", result.stderr)
+        self.assertRegex(result.stderr, r"row\(s\) failed: .*failed: killed by SIGSEGV")
         table = self.load("table.md")
         self.assertIn(f"| {crash} | — | — | — | — | — | — | failed: killed by SIGSEGV |", table)
-        for variant in variants[:-1]:
-            self.assertRegex(table, rf"\| {variant} \| [0-9.]+ m?s \|.*\| bit-exact \|")
+        for variant in variants[:-1]:  # timed, with the verdict of their gradient check
+            self.assertRegex(table, rf"\| {variant} \| [0-9.]+ m?s \|.*\| (bit-exact|within tol .*|wrong gradients.*) \|")
         statuses = {v["name"]: v["status"] for v in self.load("run.json")["variants"]}
         self.assertEqual(statuses[crash], "failed: killed by SIGSEGV")
 

@@ -147,8 +147,19 @@ class TableTest(unittest.TestCase):
         row = table_row(markdown, "both")
         self.assertEqual(row[-1], "wrong gradients")
         self.assertNotEqual(row[1], make_table.MISSING)
+        self.assertIn("Wrong gradients (both): such a variant trains a different model", markdown)
         self.assertTrue(bench_results.is_failure("wrong gradients"))
         self.assertFalse(bench_results.is_failure("within tol 2.2e-16"))
+
+    def test_negative_control_is_flagged_but_not_a_failure(self):
+        benchmark_json = with_label(self.benchmark_json, "stack", "wrong gradients (negative control)")
+        markdown = make_table.render(benchmark_json, self.run_json)
+        self.assertEqual(table_row(markdown, "stack")[-1], "wrong gradients (negative control)")
+        self.assertIn("negative control", markdown)
+        statuses = [r["status"] for r in bench_results.rows(benchmark_json, self.run_json)]
+        self.assertFalse(any(bench_results.is_failure(s) for s in statuses))
+        outputs = plot_results.render(benchmark_json, self.run_json)
+        self.assertIn(b"wrong gradients", outputs["graph_size_vs_runtime.svg"])
 
     def test_failed_python_baseline(self):
         run_json = copy.deepcopy(self.run_json)
