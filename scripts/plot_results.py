@@ -55,31 +55,48 @@ def graph_size_points(all_rows, settings):
     return points, left_out
 
 
-def label_offsets(points):
-    """Text offsets (in points) that keep apart the labels of points that
-    nearly coincide (same graph size, times within a factor 1.5): the
-    slowest above, the next below, and so on."""
-    clusters = []
+def label_offsets(points, to_display, points_per_pixel, spacing=13.0):
+    """Text offsets (in points) for the labels: each to the right of its
+    point, and where points share a graph size (within 2%), stacked from the
+    top down at least `spacing` points apart so that none overlap.
+    to_display maps (nodes, ms) to display pixels."""
+    columns = []
     for label, nodes, milliseconds in sorted(points, key=lambda p: (p[1], -p[2])):
-        for cluster in clusters:
-            _, first_nodes, first_milliseconds = cluster[0]
-            if abs(nodes - first_nodes) <= 0.02 * first_nodes and first_milliseconds <= 1.5 * milliseconds:
-                cluster.append((label, nodes, milliseconds))
+        for column in columns:
+            if abs(nodes - column[0][1]) <= 0.02 * column[0][1]:
+                column.append((label, nodes, milliseconds))
                 break
         else:
-            clusters.append([(label, nodes, milliseconds)])
+            columns.append([(label, nodes, milliseconds)])
     offsets = {}
-    for cluster in clusters:
-        for rank, (label, _, _) in enumerate(cluster):
-            offsets[label] = (6, 4 + 12 * (rank // 2)) if rank % 2 == 0 else (6, -12 - 12 * (rank // 2))
+    for column in columns:
+        previous = None  # label height of the point above, in points
+        for label, nodes, milliseconds in sorted(column, key=lambda p: -p[2]):  # highest first
+            height = to_display(nodes, milliseconds)[1] * points_per_pixel
+            text = height if previous is None else min(height, previous - spacing)
+            offsets[label] = (8, text - height)
+            previous = text
     return offsets
 
 
 def plot_graph_size(plt, all_rows, settings):
     points, left_out = graph_size_points(all_rows, settings)
-    offsets = label_offsets(points)
-    figure, axes = plt.subplots(figsize=(7, 5))
     wrong = {row["version"] for row in all_rows if row["status"].startswith("wrong gradients")}
+    figure, axes = plt.subplots(figsize=(7.5, 5))
+    axes.set_xscale("log")
+    axes.set_yscale("log")
+    if points:
+        xs = [p[1] for p in points]
+        ys = [p[2] for p in points]
+        axes.set_xlim(min(xs) / 1.6, max(xs) * 4)
+        axes.set_ylim(min(ys) / 2, max(ys) * 2)
+    axes.set_xlabel("graph nodes per step (mean)")
+    axes.set_ylabel("time per training step (ms)")
+    axes.set_title(f"microgpt: graph size vs runtime (first {settings['k_steps']} steps, "
+                   f"C: median of {settings['repetitions']})", fontsize=10)
+    axes.grid(True, which="both", linestyle=":", linewidth=0.5)
+    figure.tight_layout()  # before placing labels: it moves the axes
+    offsets = label_offsets(points, lambda x, y: axes.transData.transform((x, y)), 72.0 / figure.dpi)
     for label, nodes, milliseconds in points:
         python = label in dict(bench_results.PYTHON_BASELINES)
         marker, color = ("s", "#c44e52") if python else ("o", "#4c72b0")
@@ -87,23 +104,12 @@ def plot_graph_size(plt, all_rows, settings):
         if label in wrong:  # trains a different model: shown, but not as a result
             marker, color, text = "x", "#8c8c8c", f"{label} ({milliseconds:.3g} ms, wrong gradients)"
         axes.scatter([nodes], [milliseconds], marker=marker, color=color, zorder=3)
-        axes.annotate(text, (nodes, milliseconds), textcoords="offset points", xytext=offsets[label], fontsize=9,
-                      color="#8c8c8c" if label in wrong else "black")
-    axes.set_xscale("log")
-    axes.set_yscale("log")
-    axes.set_xlabel("graph nodes per step (mean)")
-    axes.set_ylabel("time per training step (ms)")
-    axes.set_title(f"microgpt: graph size vs runtime (first {settings['k_steps']} steps, "
-                   f"C: median of {settings['repetitions']})", fontsize=10)
-    axes.grid(True, which="both", linestyle=":", linewidth=0.5)
-    if points:
-        xs = [p[1] for p in points]
-        ys = [p[2] for p in points]
-        axes.set_xlim(min(xs) / 1.6, max(xs) * 2.5)
-        axes.set_ylim(min(ys) / 2, max(ys) * 2)
+        dx, dy = offsets[label]
+        axes.annotate(text, (nodes, milliseconds), textcoords="offset points", xytext=(dx, dy), fontsize=9,
+                      va="center", color="#8c8c8c" if label in wrong else "black",
+                      arrowprops={"arrowstyle": "-", "color": "#b0b0b0", "linewidth": 0.6} if abs(dy) > 6 else None)
     if left_out:
         figure.text(0.01, 0.01, "not plotted (failed): " + ", ".join(left_out), fontsize=8, color="#c44e52")
-    figure.tight_layout()
     return figure
 
 
@@ -125,11 +131,11 @@ def plot_phases(plt, all_rows, benchmark_json, settings):
     axes.set_title(f"microgpt: one training step's phases on the document \"{document}\"\n"
                    f"(mean of {context.get('microgpt_phase_iterations', '?')} iterations, median of "
                    f"{settings['repetitions']} repetitions)", fontsize=10)
-    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=3, frameon=False)
+    figure.legend(loc="lower center", ncol=3, frameon=False)
     failed = [row["version"] for row in all_rows if row["kind"] == "c" and not row["phases"]]
     if failed:
         figure.text(0.01, 0.01, "not plotted (failed): " + ", ".join(failed), fontsize=8, color="#c44e52")
-    figure.tight_layout()
+    figure.tight_layout(rect=(0, 0.07, 1, 1))
     return figure
 
 
@@ -156,8 +162,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         benchmark_json, run_json = bench_results.load_run(args.results_dir)
+        output_dir = args.output_dir or args.results_dir
+        os.makedirs(output_dir, exist_ok=True)
         for name, data in render(benchmark_json, run_json).items():
-            bench_results.atomic_write(os.path.join(args.output_dir or args.results_dir, name), data)
+            bench_results.atomic_write(os.path.join(output_dir, name), data)
     except bench_results.ResultsError as error:
         print(f"plot_results: {error}", file=sys.stderr)
         return 2

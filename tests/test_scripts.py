@@ -306,10 +306,18 @@ class PlotTest(unittest.TestCase):
         self.assertEqual(left_out, [])
 
     def test_labels_of_coinciding_points_are_kept_apart(self):
-        offsets = plot_results.label_offsets([("a", 1000.0, 2.0), ("b", 1000.0, 1.9), ("c", 1000.0, 50.0),
-                                              ("d", 5000.0, 2.0)])
-        self.assertNotEqual(offsets["a"], offsets["b"])
-        self.assertEqual(offsets["c"], offsets["d"])  # far apart already: default place
+        import math
+
+        def to_display(nodes, milliseconds):  # 100 pixels per decade, 1 point per pixel
+            return (100 * math.log10(nodes), 100 * math.log10(milliseconds))
+
+        points = [("a", 1000.0, 2.0), ("b", 1005.0, 1.9), ("c", 1000.0, 1.8), ("d", 5000.0, 50.0)]
+        offsets = plot_results.label_offsets(points, to_display, 1.0)
+        self.assertEqual(offsets["a"], (8, 0.0))  # the top one sits by its point
+        self.assertEqual(offsets["d"], (8, 0.0))  # alone
+        label_height = {label: to_display(x, y)[1] + offsets[label][1] for label, x, y in points}
+        self.assertGreaterEqual(label_height["a"] - label_height["b"], 13.0 - 1e-9)
+        self.assertGreaterEqual(label_height["b"] - label_height["c"], 13.0 - 1e-9)
 
     def test_plots_with_a_failed_row(self):
         benchmark_json, run_json = with_failed_variant(*load_fixture(), "fused", "failed: killed by SIGABRT")
