@@ -2,15 +2,23 @@
  * the answer provably equals glibc's pow (the spec allows such a fast path).
  *
  * Why it is safe: x * x and sqrt(v) are correctly rounded, i.e. the double y
- * nearest the exact value e. glibc's pow (since 2.28) is within 0.54 ULP of
- * e (worst case stated in sysdeps/ieee754/dbl-64/e_pow.c). If e is closer
- * than 0.46 ULP to y, every other double is more than 0.54 ULP from e, so
- * pow must return y. The distance is measured exactly: the residual of a
- * square, x*x - y, and of a square root, v - y*y, are representable, and
- * fma computes them without rounding. Anything else (zeros, subnormal or
- * huge values, results that are powers of two, where the ULP below is half
- * the ULP above, NaN, infinities) goes to pow itself. tests/test_exact_pow.c
- * compares both paths on millions of inputs and every edge case we know. */
+ * nearest the exact value e. glibc's pow (2.28 and later, e_pow.c) computes
+ * log x to a relative error of 1.5 * 2^-68, multiplies by the exponent c,
+ * and takes exp, whose error before its final rounding is at most 0.011 ULP
+ * (its stated 0.511 ULP less the 0.5 of rounding); together pow's result is
+ * the rounding of a value within 0.011 + |c log x| * 1.5 * 2^-68 * 2^53 ULP of
+ * e (the source's own worst case, 0.54 ULP, is this bound at |c log x| =
+ * 1024 ln 2). Restricted to |c log x| <= 128 ln 2 (inputs in [2^-128, 2^128)
+ * for the square root, [2^-64, 2^64) for the square) that is under 0.016 ULP,
+ * so if e is within 0.48 ULP of y, pow rounds to y as well. The distance is
+ * measured exactly: the residual of a square, x*x - y, and of a square root,
+ * v - y*y, are representable, and Dekker's two-product computes them without
+ * rounding (plain arithmetic, exact only without contraction, hence
+ * -ffp-contract=off). Results that are powers of two are excluded (the ULP
+ * below them is half the ULP above), zeros are exact by C11 F.10.4.4, and
+ * everything else (subnormal, huge, NaN, infinite) goes to pow itself.
+ * tests/test_exact_pow.c compares both paths on millions of inputs, most of
+ * them built to sit near rounding boundaries, and every edge case we know. */
 #ifndef MICROGPT_EXACT_POW_H
 #define MICROGPT_EXACT_POW_H
 
@@ -18,7 +26,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#define EXACT_POW_SAFE_ULPS 0.46
+#define EXACT_POW_SAFE_ULPS 0.48
 
 static inline uint64_t exact_pow_bits(double x)
 {
@@ -28,7 +36,7 @@ static inline uint64_t exact_pow_bits(double x)
 }
 
 /* The spacing of doubles just above y: y's exponent, less 52. Only called
- * for y in [2^-900, 2^900], so the result is a normal double. */
+ * for y in [2^-128, 2^128], so the result is a normal double. */
 static inline double exact_pow_ulp(double y)
 {
     uint64_t bits = (exact_pow_bits(y) & 0x7ff0000000000000u) - ((uint64_t)52 << 52);
@@ -37,33 +45,63 @@ static inline double exact_pow_ulp(double y)
     return ulp;
 }
 
-static inline int exact_pow_in_safe_range(double y)
+/* positive, 2^-limit <= y < 2^limit, and not a power of two. The tests
+ * here and below combine with & and |, not && and ||, so that they compile
+ * without branches and Adam's loops vectorize. */
+static inline int exact_pow_in_range(double y, int limit)
 {
     uint64_t bits = exact_pow_bits(y);
     uint64_t exponent = (bits >> 52) & 0x7ff, mantissa = bits & 0x000fffffffffffffu;
-    /* positive, 2^-900 <= y < 2^900, and not a power of two */
-    return (bits >> 63) == 0 && exponent >= 1023 - 900 && exponent < 1023 + 900 && mantissa != 0;
+    return ((bits >> 63) == 0) & (exponent >= (uint64_t)(1023 - limit)) & (exponent < (uint64_t)(1023 + limit)) &
+           (mantissa != 0);
+}
+
+/* a * b - round(a * b), exactly (Dekker; Veltkamp's split into 26-bit
+ * halves). Valid for |a|, |b| < 2^995, which the callers' ranges ensure. */
+static inline double exact_product_error(double a, double b, double product)
+{
+    const double split = 134217729.0; /* 2^27 + 1 */
+    double ca = split * a, cb = split * b;
+    double a_high = ca - (ca - a), a_low = a - a_high;
+    double b_high = cb - (cb - b), b_low = b - b_high;
+    return ((a_high * b_high - product) + a_high * b_low + a_low * b_high) + a_low * b_low;
+}
+
+/* Is y = x * x what pow(x, 2.0) returns? Zero is exact: pow(+-0, 2) = +0
+ * (C11 F.10.4.4), and so is 0 * 0. */
+static inline int square_is_proven(double x, double y)
+{
+    return (x == 0.0) |
+           (exact_pow_in_range(y, 128) & (fabs(exact_product_error(x, x, y)) < EXACT_POW_SAFE_ULPS * exact_pow_ulp(y)));
+}
+
+/* Is y = sqrt(v) what pow(v, 0.5) returns? With r = v - y*y (exact), the
+ * true root is y + r / (sqrt(v) + y); 2y stands in for sqrt(v) + y (relative
+ * difference below 2^-52), and a margin of 0.001 ULP covers that. v - y*y is
+ * (v - p) - e with p = round(y*y) and e its error: v - p is exact (Sterbenz:
+ * p is within a factor 2 of v), and so is the difference, since the residual
+ * is representable. */
+static inline int square_root_is_proven(double v, double y)
+{
+    double p = y * y;
+    double residual = (v - p) - exact_product_error(y, y, p);
+    int positive_zero = exact_pow_bits(v) == 0; /* pow(+0, 0.5) = +0 = sqrt(+0); not -0, whose sqrt is -0 */
+    return positive_zero | (exact_pow_in_range(v, 128) & exact_pow_in_range(y, 64) &
+                            (fabs(residual) < (EXACT_POW_SAFE_ULPS - 0.001) * 2.0 * y * exact_pow_ulp(y)));
 }
 
 /* pow(x, 2.0), as glibc computes it. */
 static inline double pow_square(double x)
 {
     double y = x * x;
-    if (exact_pow_in_safe_range(y) && fabs(fma(x, x, -y)) < EXACT_POW_SAFE_ULPS * exact_pow_ulp(y))
-        return y;
-    return pow(x, 2.0);
+    return square_is_proven(x, y) ? y : pow(x, 2.0);
 }
 
-/* pow(v, 0.5), as glibc computes it. With r = v - y*y (exact), the true root
- * is y + r / (sqrt(v) + y); 2y stands in for sqrt(v) + y, and a margin of
- * 0.01 ULP covers that substitution many times over. */
+/* pow(v, 0.5), as glibc computes it. */
 static inline double pow_square_root(double v)
 {
     double y = sqrt(v);
-    if (exact_pow_in_safe_range(y) && exact_pow_in_safe_range(v) &&
-        fabs(fma(-y, y, v)) < (EXACT_POW_SAFE_ULPS - 0.01) * 2.0 * y * exact_pow_ulp(y))
-        return y;
-    return pow(v, 0.5);
+    return square_root_is_proven(v, y) ? y : pow(v, 0.5);
 }
 
 #endif

@@ -25,7 +25,7 @@
 #include <string.h>
 
 #include "checked.h"
-#include "exact_pow.h"
+#include "adam.h"
 #include "monotonic_clock.h"
 #include "variant.h"
 
@@ -40,7 +40,8 @@ struct model {
     value_t *parameters;     /* creation order: the spec's parameter table */
     value_t *wte, *wpe, *lm_head;
     layer_weights *layers;
-    double *adam_m, *adam_v;
+    adam_buffers adam;
+    double *flat_data, *flat_grad; /* parameters gathered for adam_step */
     value_t *key_cache, *value_cache; /* [layer][position][n_embd] */
     /* scratch vectors of one position */
     value_t *x, *residual, *normed, *query, *attended, *hidden, *logits, *position_losses, *attention_scratch;
@@ -81,8 +82,9 @@ static model *model_create(const model_shape *shape, python_random *rng)
         w->fc2 = next, next += (size_t)4 * embd * embd;
     }
     assert(next == m->parameters + m->parameter_count);
-    m->adam_m = calloc_checked(m->parameter_count, sizeof *m->adam_m);
-    m->adam_v = calloc_checked(m->parameter_count, sizeof *m->adam_v);
+    adam_buffers_init(&m->adam, m->parameter_count);
+    m->flat_data = malloc_checked(m->parameter_count * sizeof *m->flat_data);
+    m->flat_grad = malloc_checked(m->parameter_count * sizeof *m->flat_grad);
     size_t cache = (size_t)shape->n_layer * block * embd;
     m->key_cache = malloc_checked(cache * sizeof *m->key_cache);
     m->value_cache = malloc_checked(cache * sizeof *m->value_cache);
@@ -106,8 +108,9 @@ static void model_destroy(model *m)
     graph_destroy();
     free(m->parameters);
     free(m->layers);
-    free(m->adam_m);
-    free(m->adam_v);
+    adam_buffers_free(&m->adam);
+    free(m->flat_data);
+    free(m->flat_grad);
     free(m->key_cache);
     free(m->value_cache);
     free(m->x);
@@ -176,6 +179,7 @@ static void gpt_forward(model *m, int token, int position, value_t *logits)
     layer_linear(logits, m->lm_head, x, m->shape.vocab_size, embd);
 }
 
+#ifndef VARIANT_HAS_LOSS
 /* loss = (1/n) * sum_p -log(softmax(gpt(tokens[p], p))[tokens[p + 1]]). */
 static value_t model_loss(model *m, const int *tokens, int token_count)
 {
@@ -190,25 +194,21 @@ static value_t model_loss(model *m, const int *tokens, int token_count)
     /* (1 / n) * S is S.__rmul__: mul(S, constant 1/n), 1/n in double at run time. */
     return value_mul(value_sum(m->position_losses, positions), value_constant(1.0 / (double)positions));
 }
+#endif
 
-/* Adam as the reference writes it; g ** 2 and v_hat ** 0.5 are libm pow,
- * through the fast paths that provably return pow's answer (exact_pow.h). */
+/* Adam (adam.h) over the parameters gathered into flat arrays; gradients
+ * are zeroed on the way, as the reference's p.grad = 0. */
 static void adam_update(model *m, int step, int num_steps)
 {
-    const double learning_rate = 0.01, beta1 = 0.85, beta2 = 0.99, eps = 1e-8;
-    const double lr_t = learning_rate * (1.0 - (double)step / (double)num_steps);
-    const double bias1 = 1.0 - pow(beta1, (double)(step + 1));
-    const double bias2 = 1.0 - pow(beta2, (double)(step + 1));
     for (size_t i = 0; i < m->parameter_count; i++) {
         double *grad = parameter_grad(&m->parameters[i]);
-        double *data = parameter_data(&m->parameters[i]);
-        m->adam_m[i] = beta1 * m->adam_m[i] + (1.0 - beta1) * *grad;
-        m->adam_v[i] = beta2 * m->adam_v[i] + (1.0 - beta2) * pow_square(*grad);
-        double m_hat = m->adam_m[i] / bias1;
-        double v_hat = m->adam_v[i] / bias2;
-        *data -= lr_t * m_hat / (pow_square_root(v_hat) + eps);
+        m->flat_grad[i] = *grad;
         *grad = 0.0;
+        m->flat_data[i] = *parameter_data(&m->parameters[i]);
     }
+    adam_step(&m->adam, m->flat_data, m->flat_grad, step, num_steps);
+    for (size_t i = 0; i < m->parameter_count; i++)
+        *parameter_data(&m->parameters[i]) = m->flat_data[i];
 }
 
 static double model_forward(model *m, const int *tokens, int token_count)
@@ -289,7 +289,9 @@ static int model_sample(model *m, python_random *rng, double temperature, int bo
     return count;
 }
 
-/* Probes, for the op tests: small fixed shapes. */
+#ifndef VARIANT_HAS_LOSS
+/* Probes, for the op tests: small fixed shapes. A variant that replaces the
+ * step's forward has no op graph to probe (the table says so with NULL). */
 enum { PROBE_ROWS = 3, PROBE_WIDTH = 4, PROBE_POSITIONS = 3, PROBE_VECTOR = 5, PROBE_MAX_VALUES = 32 };
 
 static void model_probe_shape(probe_op op, int *input_count, int *output_count)
@@ -345,6 +347,12 @@ static double model_probe(probe_op op, const double *inputs, double *gradients)
     graph_destroy();
     return result;
 }
+#define VARIANT_PROBE_SHAPE model_probe_shape
+#define VARIANT_PROBE model_probe
+#else
+#define VARIANT_PROBE_SHAPE NULL
+#define VARIANT_PROBE NULL
+#endif
 
 const microgpt_variant MICROGPT_VARIANT_SYMBOL = {
     .name = MICROGPT_VARIANT_NAME,
@@ -363,6 +371,6 @@ const microgpt_variant MICROGPT_VARIANT_SYMBOL = {
     .update = adam_update,
     .loss_and_gradients = model_loss_and_gradients,
     .sample = model_sample,
-    .probe_shape = model_probe_shape,
-    .probe = model_probe,
+    .probe_shape = VARIANT_PROBE_SHAPE,
+    .probe = VARIANT_PROBE,
 };

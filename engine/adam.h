@@ -1,0 +1,26 @@
+/* adam: the reference's Adam update over flat arrays, bit for bit.
+ *
+ * The per-parameter arithmetic is the spec's, in its order; g ** 2 and
+ * v_hat ** 0.5 take exact_pow.h's fast paths where they provably equal
+ * glibc's pow. The loops have no branches, so they vectorize (SIMD division
+ * and square root are as exactly rounded as scalar ones); the few inputs
+ * where a fast path cannot be proven go through pow in a second pass. */
+#ifndef MICROGPT_ADAM_H
+#define MICROGPT_ADAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct adam_buffers {
+    double *m, *v;           /* the moments, [count] */
+    double *square, *root;   /* scratch, [count] */
+    uint64_t *need_pow;      /* scratch, [count]: 64-bit like the doubles, so the loops vectorize */
+    size_t count;
+} adam_buffers;
+
+void adam_buffers_init(adam_buffers *buffers, size_t count);
+void adam_buffers_free(adam_buffers *buffers);
+/* data -= lr_t * m_hat / (v_hat ** 0.5 + eps), for step (0-based) of num_steps. */
+void adam_step(adam_buffers *buffers, double *data, const double *grad, int step, int num_steps);
+
+#endif

@@ -1,0 +1,521 @@
+/* floor: no graph at all. A hand-derived forward and backward of microgpt
+ * over plain arrays (llm.c style: each layer a forward/backward pair), the
+ * lower bound the graph strategies are measured against.
+ *
+ * Bit-exact with the reference, which fixes more than the formulas: every
+ * number is computed as the reference's ops compute it (sums from 0, pow for
+ * **, constants as the spec lists them), and every gradient that receives
+ * three or more contributions receives them in the reference's order
+ * (floating-point addition is commutative, so two can come in any order).
+ * That order is the reverse of the reference's depth-first post-order. It
+ * equals plain reverse-creation order (positions last to first, and within a
+ * position the forward undone backwards) except at two kinds of node, found
+ * by listing every node's parents in the reference's order:
+ *   - the lm_head input: the depth-first search enters the logits through
+ *     the target's, so the logits contribute in descending index with the
+ *     target's last (lm_head_backward);
+ *   - the normed input of q, k and v: the search meets a head's q rows, then
+ *     its k rows, then its v rows (q and k rows alternating at position 0,
+ *     where the keys are new too), heads in order (qkv_backward).
+ * The sampling path reuses the shared model code on plain doubles. */
+#define VARIANT_DESCRIPTION "no graph: hand-derived forward and backward in the reference's accumulation order"
+#define VARIANT_TOLERANCE 0.0
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "autograd.h"
+#include "checked.h"
+#include "variant.h"
+
+typedef double value_t;
+
+static inline value_t value_constant(double data) { return data; }
+static inline value_t value_parameter(double data) { return data; }
+static inline double value_data(value_t v) { return v; }
+static inline value_t value_add(value_t a, value_t b) { return a + b; }
+static inline value_t value_mul(value_t a, value_t b) { return a * b; }
+static inline value_t value_pow(value_t a, double c) { return pow(a, c); }
+static inline value_t value_log(value_t a) { return log(a); }
+static inline value_t value_exp(value_t a) { return exp(a); }
+static inline value_t value_relu(value_t a) { return a > 0.0 ? a : 0.0; }
+
+/* One position's activations, per layer where there are layers. */
+typedef struct rmsnorm_saved {
+    double shifted; /* ms + 1e-5, whose pow gives the scale */
+    double scale;
+} rmsnorm_saved;
+
+typedef struct layer_saved {
+    double *input, *normed, *query, *key, *value; /* key, value: this position's, the cache */
+    double *attention_exp, *attention_weight;     /* [head][position t <= p] */
+    double *attention_total;                      /* [head] */
+    double *attended, *residual, *normed2, *hidden, *activated, *output;
+    rmsnorm_saved norm1, norm2;
+} layer_saved;
+
+typedef struct position_saved {
+    int token, target;
+    double *embedding, *logits_exp;
+    rmsnorm_saved norm0;
+    double logits_total, probability;
+    layer_saved *layers;
+} position_saved;
+
+static struct {
+    double *parameters; /* the model's own array: value_t is double */
+    double *grad;
+    size_t parameter_count;
+    model_shape shape;
+    int positions;      /* of the last forward */
+    position_saved *saved;
+    double *storage;
+    size_t position_bytes; /* activations kept per position */
+    /* gradients of activations */
+    double *grad_keys, *grad_values; /* [layer][position][n_embd], across positions */
+    double *grad_x, *grad_residual, *grad_normed, *grad_query, *grad_attended, *grad_hidden, *grad_activated,
+        *grad_weights, *grad_exp, *grad_logits;
+} floor_state;
+
+static inline void graph_bind_parameters(value_t *parameters, size_t count)
+{
+    floor_state.parameters = parameters;
+    floor_state.parameter_count = count;
+    free(floor_state.grad);
+    floor_state.grad = calloc_checked(count, sizeof *floor_state.grad);
+}
+static inline double *parameter_data(value_t *parameter) { return parameter; }
+static inline double *parameter_grad(value_t *parameter)
+{
+    return &floor_state.grad[parameter - floor_state.parameters];
+}
+
+/* The parameter layout of the spec's table (model.c creates them so). */
+typedef struct floor_weights {
+    const double *wte, *wpe, *lm_head;
+    double *grad_wte, *grad_wpe, *grad_lm_head;
+} floor_weights;
+
+typedef struct floor_layer_weights {
+    const double *wq, *wk, *wv, *wo, *fc1, *fc2;
+    double *grad_wq, *grad_wk, *grad_wv, *grad_wo, *grad_fc1, *grad_fc2;
+} floor_layer_weights;
+
+static inline size_t floor_layer_offset(int layer)
+{
+    const model_shape *s = &floor_state.shape;
+    size_t embd = (size_t)s->n_embd;
+    return 2 * (size_t)s->vocab_size * embd + (size_t)s->block_size * embd + (size_t)layer * 12 * embd * embd;
+}
+
+static inline floor_layer_weights floor_layer(int layer)
+{
+    size_t embd = (size_t)floor_state.shape.n_embd, at = floor_layer_offset(layer);
+    const double *p = floor_state.parameters + at;
+    double *g = floor_state.grad + at;
+    size_t square = embd * embd;
+    return (floor_layer_weights){p, p + square, p + 2 * square, p + 3 * square, p + 4 * square, p + 8 * square,
+                                 g, g + square, g + 2 * square, g + 3 * square, g + 4 * square, g + 8 * square};
+}
+
+static inline floor_weights floor_globals(void)
+{
+    size_t embd = (size_t)floor_state.shape.n_embd, vocab = (size_t)floor_state.shape.vocab_size;
+    size_t block = (size_t)floor_state.shape.block_size;
+    const double *p = floor_state.parameters;
+    double *g = floor_state.grad;
+    return (floor_weights){p, p + vocab * embd, p + vocab * embd + block * embd,
+                           g, g + vocab * embd, g + vocab * embd + block * embd};
+}
+
+/* Buffers for the largest step of this shape, made once. */
+static void floor_allocate(const model_shape *shape)
+{
+    if (floor_state.saved)
+        return;
+    floor_state.shape = *shape;
+    const size_t embd = (size_t)shape->n_embd, block = (size_t)shape->block_size, heads = (size_t)shape->n_head;
+    const size_t layers = (size_t)shape->n_layer, vocab = (size_t)shape->vocab_size;
+    const size_t per_layer = 11 * embd + 8 * embd + 2 * heads * block + heads;
+    const size_t per_position = 2 * embd + vocab + layers * per_layer;
+    floor_state.position_bytes = per_position * sizeof(double);
+    floor_state.storage = calloc_checked(block * per_position, sizeof(double));
+    floor_state.saved = calloc_checked(block, sizeof *floor_state.saved);
+    double *next = floor_state.storage;
+#define TAKE(count) (next += (count), next - (count))
+    for (size_t p = 0; p < block; p++) {
+        position_saved *s = &floor_state.saved[p];
+        s->embedding = TAKE(embd);
+        s->logits_exp = TAKE(vocab);
+        s->layers = calloc_checked(layers, sizeof *s->layers);
+        next += embd; /* spare row: keeps every position's block the same size */
+        for (size_t l = 0; l < layers; l++) {
+            layer_saved *a = &s->layers[l];
+            a->input = TAKE(embd), a->normed = TAKE(embd), a->query = TAKE(embd);
+            a->key = TAKE(embd), a->value = TAKE(embd), a->attended = TAKE(embd);
+            a->residual = TAKE(embd), a->normed2 = TAKE(embd), a->output = TAKE(embd);
+            a->hidden = TAKE(4 * embd), a->activated = TAKE(4 * embd);
+            a->attention_exp = TAKE(heads * block), a->attention_weight = TAKE(heads * block);
+            a->attention_total = TAKE(heads);
+            next += 2 * embd;
+        }
+    }
+#undef TAKE
+    floor_state.grad_keys = calloc_checked(layers * block * embd, sizeof(double));
+    floor_state.grad_values = calloc_checked(layers * block * embd, sizeof(double));
+    floor_state.grad_x = calloc_checked(embd, sizeof(double));
+    floor_state.grad_residual = calloc_checked(embd, sizeof(double));
+    floor_state.grad_normed = calloc_checked(4 * embd, sizeof(double));
+    floor_state.grad_query = calloc_checked(embd, sizeof(double));
+    floor_state.grad_attended = calloc_checked(embd, sizeof(double));
+    floor_state.grad_hidden = calloc_checked(4 * embd, sizeof(double));
+    floor_state.grad_activated = calloc_checked(4 * embd, sizeof(double));
+    floor_state.grad_weights = calloc_checked(block, sizeof(double));
+    floor_state.grad_exp = calloc_checked(block, sizeof(double));
+    floor_state.grad_logits = calloc_checked(vocab, sizeof(double));
+}
+
+/* ---- forward: the reference's arithmetic, value for value ---- */
+
+/* ms = (0 + x0*x0 + x1*x1 ...) * pow(n, -1); scale = (ms + 1e-5) ** -0.5. */
+static void rmsnorm_forward(double *out, const double *x, int n, rmsnorm_saved *saved)
+{
+    double total = x[0] * x[0] + 0.0;
+    for (int i = 1; i < n; i++)
+        total = total + x[i] * x[i];
+    saved->shifted = total * pow((double)n, -1.0) + 1e-5;
+    saved->scale = pow(saved->shifted, -0.5);
+    for (int i = 0; i < n; i++)
+        out[i] = x[i] * saved->scale;
+}
+
+/* out[o] = 0 + W[o][0] * x[0] + W[o][1] * x[1] + ... */
+static void linear_forward(double *out, const double *w, const double *x, int n_out, int n_in)
+{
+    for (int o = 0; o < n_out; o++) {
+        const double *row = w + (size_t)o * n_in;
+        double total = row[0] * x[0] + 0.0;
+        for (int i = 1; i < n_in; i++)
+            total = total + row[i] * x[i];
+        out[o] = total;
+    }
+}
+
+static void attention_forward(layer_saved *layer, int layer_index, int position)
+{
+    const int embd = floor_state.shape.n_embd, heads = floor_state.shape.n_head, block = floor_state.shape.block_size;
+    const int head_dim = embd / heads;
+    const double inverse_scale = pow(pow((double)head_dim, 0.5), -1.0);
+    for (int h = 0; h < heads; h++) {
+        const double *q = layer->query + h * head_dim;
+        double *ex = layer->attention_exp + (size_t)h * block, *w = layer->attention_weight + (size_t)h * block;
+        double *logits = w; /* the weights overwrite the logits */
+        double max_logit = 0.0;
+        for (int t = 0; t <= position; t++) {
+            const double *k = floor_state.saved[t].layers[layer_index].key + h * head_dim;
+            double dot = q[0] * k[0] + 0.0;
+            for (int j = 1; j < head_dim; j++)
+                dot = dot + q[j] * k[j];
+            logits[t] = dot * inverse_scale;
+            if (t == 0 || logits[t] > max_logit)
+                max_logit = logits[t];
+        }
+        for (int t = 0; t <= position; t++)
+            ex[t] = exp(logits[t] + -max_logit);
+        double total = ex[0] + 0.0;
+        for (int t = 1; t <= position; t++)
+            total = total + ex[t];
+        layer->attention_total[h] = total;
+        const double inverse = pow(total, -1.0);
+        for (int t = 0; t <= position; t++)
+            w[t] = ex[t] * inverse;
+        for (int j = 0; j < head_dim; j++) {
+            double sum = w[0] * floor_state.saved[0].layers[layer_index].value[h * head_dim + j] + 0.0;
+            for (int t = 1; t <= position; t++)
+                sum = sum + w[t] * floor_state.saved[t].layers[layer_index].value[h * head_dim + j];
+            layer->attended[h * head_dim + j] = sum;
+        }
+    }
+}
+
+static void layer_forward(layer_saved *a, int l, int position)
+{
+    const int embd = floor_state.shape.n_embd;
+    floor_layer_weights w = floor_layer(l);
+    rmsnorm_forward(a->normed, a->input, embd, &a->norm1);
+    linear_forward(a->query, w.wq, a->normed, embd, embd);
+    linear_forward(a->key, w.wk, a->normed, embd, embd);
+    linear_forward(a->value, w.wv, a->normed, embd, embd);
+    attention_forward(a, l, position);
+    linear_forward(a->residual, w.wo, a->attended, embd, embd);
+    for (int i = 0; i < embd; i++)
+        a->residual[i] = a->residual[i] + a->input[i];
+    rmsnorm_forward(a->normed2, a->residual, embd, &a->norm2);
+    linear_forward(a->hidden, w.fc1, a->normed2, 4 * embd, embd);
+    for (int i = 0; i < 4 * embd; i++)
+        a->activated[i] = a->hidden[i] > 0.0 ? a->hidden[i] : 0.0;
+    linear_forward(a->output, w.fc2, a->activated, embd, 4 * embd);
+    for (int i = 0; i < embd; i++)
+        a->output[i] = a->output[i] + a->residual[i];
+}
+
+#define VARIANT_HAS_LOSS
+static inline value_t variant_loss(const model_shape *shape, const int *tokens, int positions)
+{
+    floor_allocate(shape);
+    const int embd = shape->n_embd, vocab = shape->vocab_size, layers = shape->n_layer;
+    floor_weights g = floor_globals();
+    floor_state.positions = positions;
+    double losses_total = 0.0;
+    double *logits = floor_state.grad_logits; /* scratch until backward */
+    for (int p = 0; p < positions; p++) {
+        position_saved *s = &floor_state.saved[p];
+        s->token = tokens[p], s->target = tokens[p + 1];
+        for (int i = 0; i < embd; i++)
+            s->embedding[i] = g.wte[(size_t)s->token * embd + i] + g.wpe[(size_t)p * embd + i];
+        rmsnorm_forward(s->layers[0].input, s->embedding, embd, &s->norm0);
+        for (int l = 0; l < layers; l++) {
+            layer_forward(&s->layers[l], l, p);
+            if (l + 1 < layers)
+                memcpy(s->layers[l + 1].input, s->layers[l].output, (size_t)embd * sizeof(double));
+        }
+        linear_forward(logits, g.lm_head, s->layers[layers - 1].output, vocab, embd);
+        double max_logit = logits[0];
+        for (int i = 1; i < vocab; i++)
+            if (logits[i] > max_logit)
+                max_logit = logits[i];
+        for (int i = 0; i < vocab; i++)
+            s->logits_exp[i] = exp(logits[i] + -max_logit);
+        double total = s->logits_exp[0] + 0.0;
+        for (int i = 1; i < vocab; i++)
+            total = total + s->logits_exp[i];
+        s->logits_total = total;
+        s->probability = s->logits_exp[s->target] * pow(total, -1.0);
+        double position_loss = log(s->probability) * -1.0;
+        losses_total = p == 0 ? position_loss + 0.0 : losses_total + position_loss;
+    }
+    return losses_total * (1.0 / (double)positions);
+}
+
+/* ---- backward: reverse-creation order, with the two exceptions above ---- */
+
+/* out = x * scale after sum of squares: x's gradient gets, after what the
+ * caller already added, scale * g_out[i], then x_i * g_S twice (the square
+ * node x_i * x_i has x_i as both children). */
+static void rmsnorm_backward(double *grad_x, const double *grad_out, const double *x, int n, const rmsnorm_saved *s)
+{
+    double grad_scale = 0.0;
+    for (int i = n - 1; i >= 0; i--) {
+        grad_x[i] += s->scale * grad_out[i];
+        grad_scale += x[i] * grad_out[i];
+    }
+    double grad_shifted = (-0.5 * pow(s->shifted, -1.5)) * grad_scale;
+    double grad_total = pow((double)n, -1.0) * grad_shifted;
+    for (int i = n - 1; i >= 0; i--) {
+        grad_x[i] += x[i] * grad_total;
+        grad_x[i] += x[i] * grad_total;
+    }
+}
+
+/* One output row of a linear: its weights' and its inputs' gradients. */
+static inline void linear_row_backward(double *grad_x, double *grad_row, const double *row, const double *x,
+                                       double grad_out, int n_in)
+{
+    for (int i = 0; i < n_in; i++) {
+        grad_row[i] += x[i] * grad_out;
+        grad_x[i] += row[i] * grad_out;
+    }
+}
+
+/* Rows in reverse creation order: the last row's contribution first. */
+static void linear_backward(double *grad_x, double *grad_w, const double *w, const double *x,
+                            const double *grad_out, int n_out, int n_in)
+{
+    for (int o = n_out - 1; o >= 0; o--)
+        linear_row_backward(grad_x, grad_w + (size_t)o * n_in, w + (size_t)o * n_in, x, grad_out[o], n_in);
+}
+
+static void attention_backward(const layer_saved *a, int l, int position, const double *grad_attended,
+                               double *grad_query)
+{
+    const int embd = floor_state.shape.n_embd, heads = floor_state.shape.n_head, block = floor_state.shape.block_size;
+    const int head_dim = embd / heads;
+    const double inverse_scale = pow(pow((double)head_dim, 0.5), -1.0);
+    double *grad_keys = floor_state.grad_keys + (size_t)l * block * embd;
+    double *grad_values = floor_state.grad_values + (size_t)l * block * embd;
+    double *grad_weight = floor_state.grad_weights;
+    for (int h = heads - 1; h >= 0; h--) {
+        const double *ex = a->attention_exp + (size_t)h * block, *w = a->attention_weight + (size_t)h * block;
+        const double total = a->attention_total[h], inverse = pow(total, -1.0);
+        for (int t = 0; t <= position; t++)
+            grad_weight[t] = 0.0;
+        /* out_j = sum_t w_t * v_t[j]: chains j descending, terms t descending */
+        for (int j = head_dim - 1; j >= 0; j--) {
+            const double g = grad_attended[h * head_dim + j];
+            for (int t = position; t >= 0; t--) {
+                grad_weight[t] += floor_state.saved[t].layers[l].value[h * head_dim + j] * g;
+                grad_values[(size_t)t * embd + h * head_dim + j] += w[t] * g;
+            }
+        }
+        /* w_t = ex_t * pow(Z, -1): each t its own pow node, t descending */
+        double grad_total = 0.0;
+        double *grad_ex = floor_state.grad_exp;
+        for (int t = position; t >= 0; t--) {
+            grad_ex[t] = inverse * grad_weight[t];
+            grad_total += (-1.0 * pow(total, -2.0)) * (ex[t] * grad_weight[t]);
+        }
+        for (int t = position; t >= 0; t--) {
+            grad_ex[t] += grad_total;
+            /* ex = exp(logit - max); logit = dot * inverse_scale */
+            const double grad_dot = inverse_scale * (ex[t] * grad_ex[t]);
+            const double *k = floor_state.saved[t].layers[l].key + h * head_dim;
+            const double *q = a->query + h * head_dim;
+            for (int j = head_dim - 1; j >= 0; j--) {
+                grad_query[h * head_dim + j] += k[j] * grad_dot;
+                grad_keys[(size_t)t * embd + h * head_dim + j] += q[j] * grad_dot;
+            }
+        }
+    }
+}
+
+/* q, k, v rows into the normed input, in the order the reference's search
+ * meets them (see the header): heads descending; within a head v rows, then k
+ * and q rows, alternating at position 0, else all k rows then all q rows. */
+static void qkv_backward(const layer_saved *a, const floor_layer_weights *w, int l, int position,
+                         const double *grad_query, double *grad_normed)
+{
+    const int embd = floor_state.shape.n_embd, head_dim = embd / floor_state.shape.n_head;
+    const int block = floor_state.shape.block_size;
+    const double *grad_key = floor_state.grad_keys + ((size_t)l * block + position) * embd;
+    const double *grad_value = floor_state.grad_values + ((size_t)l * block + position) * embd;
+    for (int h = floor_state.shape.n_head - 1; h >= 0; h--) {
+        int first = h * head_dim, last = first + head_dim - 1;
+        for (int r = last; r >= first; r--)
+            linear_row_backward(grad_normed, w->grad_wv + (size_t)r * embd, w->wv + (size_t)r * embd, a->normed,
+                                grad_value[r], embd);
+        if (position == 0) {
+            for (int r = last; r >= first; r--) {
+                linear_row_backward(grad_normed, w->grad_wk + (size_t)r * embd, w->wk + (size_t)r * embd,
+                                    a->normed, grad_key[r], embd);
+                linear_row_backward(grad_normed, w->grad_wq + (size_t)r * embd, w->wq + (size_t)r * embd,
+                                    a->normed, grad_query[r], embd);
+            }
+        } else {
+            for (int r = last; r >= first; r--)
+                linear_row_backward(grad_normed, w->grad_wk + (size_t)r * embd, w->wk + (size_t)r * embd,
+                                    a->normed, grad_key[r], embd);
+            for (int r = last; r >= first; r--)
+                linear_row_backward(grad_normed, w->grad_wq + (size_t)r * embd, w->wq + (size_t)r * embd,
+                                    a->normed, grad_query[r], embd);
+        }
+    }
+}
+
+/* grad_x: in, the gradient of the layer's output; out, of its input. */
+static void layer_backward(const layer_saved *a, int l, int position, double *grad_x)
+{
+    const int embd = floor_state.shape.n_embd;
+    floor_layer_weights w = floor_layer(l);
+    double *grad_residual = floor_state.grad_residual, *grad_normed = floor_state.grad_normed;
+    double *grad_hidden = floor_state.grad_hidden, *grad_activated = floor_state.grad_activated;
+    /* output = mlp + residual: both get the output's gradient first */
+    memcpy(grad_residual, grad_x, (size_t)embd * sizeof(double));
+    memset(grad_activated, 0, (size_t)4 * embd * sizeof(double));
+    linear_backward(grad_activated, w.grad_fc2, w.fc2, a->activated, grad_x, embd, 4 * embd);
+    for (int i = 0; i < 4 * embd; i++)
+        grad_hidden[i] = (a->hidden[i] > 0.0 ? 1.0 : 0.0) * grad_activated[i];
+    memset(grad_normed, 0, (size_t)embd * sizeof(double));
+    linear_backward(grad_normed, w.grad_fc1, w.fc1, a->normed2, grad_hidden, 4 * embd, embd);
+    rmsnorm_backward(grad_residual, grad_normed, a->residual, embd, &a->norm2);
+    /* residual = attention projection + input */
+    memcpy(grad_x, grad_residual, (size_t)embd * sizeof(double));
+    double *grad_attended = floor_state.grad_attended, *grad_query = floor_state.grad_query;
+    memset(grad_attended, 0, (size_t)embd * sizeof(double));
+    linear_backward(grad_attended, w.grad_wo, w.wo, a->attended, grad_residual, embd, embd);
+    memset(grad_query, 0, (size_t)embd * sizeof(double));
+    attention_backward(a, l, position, grad_attended, grad_query);
+    memset(grad_normed, 0, (size_t)embd * sizeof(double));
+    qkv_backward(a, &w, l, position, grad_query, grad_normed);
+    rmsnorm_backward(grad_x, grad_normed, a->input, embd, &a->norm1);
+}
+
+/* The logits' softmax and lm_head, into the gradient of the last layer's
+ * output. Only the target's probability reaches the loss. */
+static void lm_head_backward(const position_saved *s, double grad_loss, double *grad_x)
+{
+    const int embd = floor_state.shape.n_embd, vocab = floor_state.shape.vocab_size, target = s->target;
+    floor_weights g = floor_globals();
+    double *grad_logits = floor_state.grad_logits;
+    const double grad_log = -1.0 * grad_loss;
+    const double grad_probability = (1.0 / s->probability) * grad_log;
+    const double inverse = pow(s->logits_total, -1.0);
+    const double grad_inverse = s->logits_exp[target] * grad_probability;
+    const double grad_total = (-1.0 * pow(s->logits_total, -2.0)) * grad_inverse;
+    for (int i = 0; i < vocab; i++) {
+        double grad_exp = i == target ? inverse * grad_probability + grad_total : grad_total;
+        grad_logits[i] = s->logits_exp[i] * grad_exp;
+    }
+    const double *x = s->layers[floor_state.shape.n_layer - 1].output;
+    memset(grad_x, 0, (size_t)embd * sizeof(double));
+    for (int o = vocab - 1; o >= 0; o--)
+        if (o != target)
+            linear_row_backward(grad_x, g.grad_lm_head + (size_t)o * embd, g.lm_head + (size_t)o * embd, x,
+                                grad_logits[o], embd);
+    linear_row_backward(grad_x, g.grad_lm_head + (size_t)target * embd, g.lm_head + (size_t)target * embd, x,
+                        grad_logits[target], embd);
+}
+
+static inline graph_size graph_backward(value_t loss)
+{
+    (void)loss;
+    const model_shape *shape = &floor_state.shape;
+    const int embd = shape->n_embd, positions = floor_state.positions;
+    floor_weights g = floor_globals();
+    memset(floor_state.grad_keys, 0, (size_t)shape->n_layer * shape->block_size * embd * sizeof(double));
+    memset(floor_state.grad_values, 0, (size_t)shape->n_layer * shape->block_size * embd * sizeof(double));
+    /* loss = S * (1/n): each position's loss gets (1/n) * 1.0 */
+    const double grad_loss = (1.0 / (double)positions) * 1.0;
+    double *grad_x = floor_state.grad_x;
+    for (int p = positions - 1; p >= 0; p--) {
+        const position_saved *s = &floor_state.saved[p];
+        lm_head_backward(s, grad_loss, grad_x);
+        for (int l = shape->n_layer - 1; l >= 0; l--)
+            layer_backward(&s->layers[l], l, p, grad_x);
+        double *grad_embedding = floor_state.grad_residual;
+        memset(grad_embedding, 0, (size_t)embd * sizeof(double));
+        rmsnorm_backward(grad_embedding, grad_x, s->embedding, embd, &s->norm0);
+        for (int i = 0; i < embd; i++) {
+            g.grad_wte[(size_t)s->token * embd + i] += grad_embedding[i];
+            g.grad_wpe[(size_t)p * embd + i] += grad_embedding[i];
+        }
+    }
+    /* No graph: no nodes, no edges; the memory is the activations kept. */
+    graph_size size = {0, 0, (size_t)positions * floor_state.position_bytes};
+    return size;
+}
+
+static inline void graph_release_step(void) {}
+
+static inline void graph_destroy(void)
+{
+    if (floor_state.saved)
+        for (int p = 0; p < floor_state.shape.block_size; p++)
+            free(floor_state.saved[p].layers);
+    free(floor_state.saved);
+    free(floor_state.storage);
+    free(floor_state.grad);
+    free(floor_state.grad_keys);
+    free(floor_state.grad_values);
+    free(floor_state.grad_x);
+    free(floor_state.grad_residual);
+    free(floor_state.grad_normed);
+    free(floor_state.grad_query);
+    free(floor_state.grad_attended);
+    free(floor_state.grad_hidden);
+    free(floor_state.grad_activated);
+    free(floor_state.grad_weights);
+    free(floor_state.grad_exp);
+    free(floor_state.grad_logits);
+    memset(&floor_state, 0, sizeof floor_state);
+}
