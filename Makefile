@@ -16,7 +16,28 @@ test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(SANITIZE_BUILD_DIR)
+
+# Reliability checks, each in its own build directory.
+# test-sanitize: the whole suite built with ASan, LSan and UBSan (which halts:
+# -fno-sanitize-recover=all); a leak or any report fails the test. The
+# scripts.* tests are left out: they run Python only, no compiled code.
+SANITIZE_BUILD_DIR ?= build-sanitize
+SANITIZER_OPTIONS = ASAN_OPTIONS=detect_leaks=1:check_initialization_order=1:strict_string_checks=1 \
+  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+# valgrind: every variant program under memcheck (tests/test_valgrind.py,
+# also the ctest test `valgrind`).
+VALGRIND_DATA ?= $(or $(MICROGPT_DATA),data/names.txt)
+
+.PHONY: test-sanitize valgrind
+
+test-sanitize:
+	cmake -S . -B $(SANITIZE_BUILD_DIR) -DCMAKE_BUILD_TYPE=Release -DMICROGPT_SANITIZE=ON
+	cmake --build $(SANITIZE_BUILD_DIR) -j $(JOBS)
+	$(SANITIZER_OPTIONS) ctest --test-dir $(SANITIZE_BUILD_DIR) --output-on-failure -j $(JOBS) -E '^scripts\.'
+
+valgrind: build
+	python3 tests/test_valgrind.py $(BUILD_DIR) $(VALGRIND_DATA) --jobs $(JOBS)
 
 # Benchmarks (scripts/run_bench.py --help): every variant and the Python
 # baselines into results/, the table into README.md. FULL=1 runs Python for
