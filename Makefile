@@ -16,7 +16,7 @@ test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
 
 clean:
-	rm -rf $(BUILD_DIR) $(SANITIZE_BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(SANITIZE_BUILD_DIR) $(FUZZ_BUILD_DIR)
 
 # Reliability checks, each in its own build directory.
 # test-sanitize: the whole suite built with ASan, LSan and UBSan (which halts:
@@ -28,8 +28,14 @@ SANITIZER_OPTIONS = ASAN_OPTIONS=detect_leaks=1:check_initialization_order=1:str
 # valgrind: every variant program under memcheck (tests/test_valgrind.py,
 # also the ctest test `valgrind`).
 VALGRIND_DATA ?= $(or $(MICROGPT_DATA),data/names.txt)
+# fuzz: the dataset loader under libFuzzer for FUZZ_SECONDS; a crash fails it
+# and leaves the input in $(FUZZ_BUILD_DIR)/artifacts (tests/fuzz/README.md).
+FUZZ_BUILD_DIR ?= build-fuzz
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_DIRS = $(FUZZ_BUILD_DIR)/corpus/dataset tests/fuzz/dataset_seeds tests/fuzz/dataset_regressions
 
-.PHONY: test-sanitize valgrind
+.PHONY: test-sanitize valgrind fuzz
 
 test-sanitize:
 	cmake -S . -B $(SANITIZE_BUILD_DIR) -DCMAKE_BUILD_TYPE=Release -DMICROGPT_SANITIZE=ON
@@ -38,6 +44,15 @@ test-sanitize:
 
 valgrind: build
 	python3 tests/test_valgrind.py $(BUILD_DIR) $(VALGRIND_DATA) --jobs $(JOBS)
+
+fuzz:
+	cmake -S . -B $(FUZZ_BUILD_DIR) -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=$(FUZZ_CC) -DMICROGPT_FUZZ=ON
+	cmake --build $(FUZZ_BUILD_DIR) -j $(JOBS) --target fuzz_dataset
+	mkdir -p $(FUZZ_BUILD_DIR)/corpus/dataset $(FUZZ_BUILD_DIR)/artifacts
+	$(FUZZ_BUILD_DIR)/fuzz_dataset -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	  -verbosity=0 -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD_DIR)/artifacts/ $(FUZZ_DIRS) || \
+	  { echo "fuzz_dataset failed: the input is in $(FUZZ_BUILD_DIR)/artifacts/;" \
+	    "make it a regression test as tests/fuzz/README.md says" >&2; exit 1; }
 
 # Benchmarks (scripts/run_bench.py --help): every variant and the Python
 # baselines into results/, the table into README.md. FULL=1 runs Python for
