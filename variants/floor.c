@@ -1,22 +1,9 @@
 /* floor: no graph at all. A hand-derived forward and backward of microgpt
  * over plain arrays (llm.c style: each layer a forward/backward pair), the
- * lower bound the graph strategies are measured against.
- *
- * Bit-exact with the reference, which fixes more than the formulas: every
- * number is computed as the reference's ops compute it (sums from 0, pow for
- * **, constants as the spec lists them), and every gradient that receives
- * three or more contributions receives them in the reference's order
- * (floating-point addition is commutative, so two can come in any order).
- * That order is the reverse of the reference's depth-first post-order. It
- * equals plain reverse-creation order (positions last to first, and within a
- * position the forward undone backwards) except at two kinds of node, found
- * by listing every node's parents in the reference's order:
- *   - the lm_head input: the depth-first search enters the logits through
- *     the target's, so the logits contribute in descending index with the
- *     target's last (lm_head_backward);
- *   - the normed input of q, k and v: the search meets a head's q rows, then
- *     its k rows, then its v rows (q and k rows alternating at position 0,
- *     where the keys are new too), heads in order (qkv_backward).
+ * lower bound the graph strategies are measured against. The kernels, and
+ * why they reproduce the reference bit for bit, are in exact_kernels.h; this
+ * file calls them in the reference's order: positions last to first, within
+ * a position the lm_head, then the layers from the last, then the embedding.
  * The sampling path reuses the shared model code on plain doubles. */
 #define VARIANT_DESCRIPTION "no graph: hand-derived forward and backward in the reference's accumulation order"
 #define VARIANT_TOLERANCE 0.0
@@ -27,6 +14,7 @@
 
 #include "autograd.h"
 #include "checked.h"
+#include "exact_kernels.h"
 #include "variant.h"
 
 typedef double value_t;
@@ -42,11 +30,6 @@ static inline value_t value_exp(value_t a) { return exp(a); }
 static inline value_t value_relu(value_t a) { return a > 0.0 ? a : 0.0; }
 
 /* One position's activations, per layer where there are layers. */
-typedef struct rmsnorm_saved {
-    double shifted; /* ms + 1e-5, whose pow gives the scale */
-    double scale;
-} rmsnorm_saved;
-
 typedef struct layer_saved {
     double *input, *normed, *query, *key, *value; /* key, value: this position's, the cache */
     double *attention_exp, *attention_weight;     /* [head][position t <= p] */
@@ -56,10 +39,10 @@ typedef struct layer_saved {
 } layer_saved;
 
 typedef struct position_saved {
-    int token, target;
+    int token;
     double *embedding, *logits_exp;
     rmsnorm_saved norm0;
-    double logits_total, probability;
+    cross_entropy_saved loss;
     layer_saved *layers;
 } position_saved;
 
@@ -76,6 +59,8 @@ static struct {
     double *grad_keys, *grad_values; /* [layer][position][n_embd], across positions */
     double *grad_x, *grad_residual, *grad_normed, *grad_query, *grad_attended, *grad_hidden, *grad_activated,
         *grad_weights, *grad_exp, *grad_logits;
+    const double **key_rows, **value_rows; /* [position]: one head's slices, for the kernels */
+    double **grad_key_rows, **grad_value_rows;
 } floor_state;
 
 static inline void graph_bind_parameters(value_t *parameters, size_t count)
@@ -174,68 +159,39 @@ static void floor_allocate(const model_shape *shape)
     floor_state.grad_weights = calloc_checked(block, sizeof(double));
     floor_state.grad_exp = calloc_checked(block, sizeof(double));
     floor_state.grad_logits = calloc_checked(vocab, sizeof(double));
+    floor_state.key_rows = calloc_checked(block, sizeof *floor_state.key_rows);
+    floor_state.value_rows = calloc_checked(block, sizeof *floor_state.value_rows);
+    floor_state.grad_key_rows = calloc_checked(block, sizeof *floor_state.grad_key_rows);
+    floor_state.grad_value_rows = calloc_checked(block, sizeof *floor_state.grad_value_rows);
 }
 
-/* ---- forward: the reference's arithmetic, value for value ---- */
-
-/* ms = (0 + x0*x0 + x1*x1 ...) * pow(n, -1); scale = (ms + 1e-5) ** -0.5. */
-static void rmsnorm_forward(double *out, const double *x, int n, rmsnorm_saved *saved)
+/* Points the row tables at head h's slices of layer l's keys and values, and
+ * of their gradients, for positions 0..position. */
+static void floor_head_rows(int l, int h, int position)
 {
-    double total = x[0] * x[0] + 0.0;
-    for (int i = 1; i < n; i++)
-        total = total + x[i] * x[i];
-    saved->shifted = total * pow((double)n, -1.0) + 1e-5;
-    saved->scale = pow(saved->shifted, -0.5);
-    for (int i = 0; i < n; i++)
-        out[i] = x[i] * saved->scale;
-}
-
-/* out[o] = 0 + W[o][0] * x[0] + W[o][1] * x[1] + ... */
-static void linear_forward(double *out, const double *w, const double *x, int n_out, int n_in)
-{
-    for (int o = 0; o < n_out; o++) {
-        const double *row = w + (size_t)o * n_in;
-        double total = row[0] * x[0] + 0.0;
-        for (int i = 1; i < n_in; i++)
-            total = total + row[i] * x[i];
-        out[o] = total;
+    const int embd = floor_state.shape.n_embd, head_dim = embd / floor_state.shape.n_head;
+    const size_t block = (size_t)floor_state.shape.block_size;
+    for (int t = 0; t <= position; t++) {
+        const layer_saved *a = &floor_state.saved[t].layers[l];
+        size_t offset = ((size_t)l * block + t) * embd + (size_t)h * head_dim;
+        floor_state.key_rows[t] = a->key + h * head_dim;
+        floor_state.value_rows[t] = a->value + h * head_dim;
+        floor_state.grad_key_rows[t] = floor_state.grad_keys + offset;
+        floor_state.grad_value_rows[t] = floor_state.grad_values + offset;
     }
 }
 
-static void attention_forward(layer_saved *layer, int layer_index, int position)
+/* ---- forward ---- */
+
+static void attention_forward(layer_saved *a, int l, int position)
 {
-    const int embd = floor_state.shape.n_embd, heads = floor_state.shape.n_head, block = floor_state.shape.block_size;
-    const int head_dim = embd / heads;
-    const double inverse_scale = pow(pow((double)head_dim, 0.5), -1.0);
+    const int heads = floor_state.shape.n_head, block = floor_state.shape.block_size;
+    const int head_dim = floor_state.shape.n_embd / heads;
     for (int h = 0; h < heads; h++) {
-        const double *q = layer->query + h * head_dim;
-        double *ex = layer->attention_exp + (size_t)h * block, *w = layer->attention_weight + (size_t)h * block;
-        double *logits = w; /* the weights overwrite the logits */
-        double max_logit = 0.0;
-        for (int t = 0; t <= position; t++) {
-            const double *k = floor_state.saved[t].layers[layer_index].key + h * head_dim;
-            double dot = q[0] * k[0] + 0.0;
-            for (int j = 1; j < head_dim; j++)
-                dot = dot + q[j] * k[j];
-            logits[t] = dot * inverse_scale;
-            if (t == 0 || logits[t] > max_logit)
-                max_logit = logits[t];
-        }
-        for (int t = 0; t <= position; t++)
-            ex[t] = exp(logits[t] + -max_logit);
-        double total = ex[0] + 0.0;
-        for (int t = 1; t <= position; t++)
-            total = total + ex[t];
-        layer->attention_total[h] = total;
-        const double inverse = pow(total, -1.0);
-        for (int t = 0; t <= position; t++)
-            w[t] = ex[t] * inverse;
-        for (int j = 0; j < head_dim; j++) {
-            double sum = w[0] * floor_state.saved[0].layers[layer_index].value[h * head_dim + j] + 0.0;
-            for (int t = 1; t <= position; t++)
-                sum = sum + w[t] * floor_state.saved[t].layers[layer_index].value[h * head_dim + j];
-            layer->attended[h * head_dim + j] = sum;
-        }
+        floor_head_rows(l, h, position);
+        a->attention_total[h] = attention_head_forward(
+            a->attended + h * head_dim, a->query + h * head_dim, floor_state.key_rows, floor_state.value_rows,
+            position + 1, head_dim, a->attention_exp + (size_t)h * block, a->attention_weight + (size_t)h * block);
     }
 }
 
@@ -271,7 +227,7 @@ static inline value_t variant_loss(const model_shape *shape, const int *tokens, 
     double *logits = floor_state.grad_logits; /* scratch until backward */
     for (int p = 0; p < positions; p++) {
         position_saved *s = &floor_state.saved[p];
-        s->token = tokens[p], s->target = tokens[p + 1];
+        s->token = tokens[p];
         for (int i = 0; i < embd; i++)
             s->embedding[i] = g.wte[(size_t)s->token * embd + i] + g.wpe[(size_t)p * embd + i];
         rmsnorm_forward(s->layers[0].input, s->embedding, embd, &s->norm0);
@@ -281,134 +237,26 @@ static inline value_t variant_loss(const model_shape *shape, const int *tokens, 
                 memcpy(s->layers[l + 1].input, s->layers[l].output, (size_t)embd * sizeof(double));
         }
         linear_forward(logits, g.lm_head, s->layers[layers - 1].output, vocab, embd);
-        double max_logit = logits[0];
-        for (int i = 1; i < vocab; i++)
-            if (logits[i] > max_logit)
-                max_logit = logits[i];
-        for (int i = 0; i < vocab; i++)
-            s->logits_exp[i] = exp(logits[i] + -max_logit);
-        double total = s->logits_exp[0] + 0.0;
-        for (int i = 1; i < vocab; i++)
-            total = total + s->logits_exp[i];
-        s->logits_total = total;
-        s->probability = s->logits_exp[s->target] * pow(total, -1.0);
-        double position_loss = log(s->probability) * -1.0;
+        double position_loss = cross_entropy_forward(logits, vocab, tokens[p + 1], s->logits_exp, &s->loss);
         losses_total = p == 0 ? position_loss + 0.0 : losses_total + position_loss;
     }
     return losses_total * (1.0 / (double)positions);
 }
 
-/* ---- backward: reverse-creation order, with the two exceptions above ---- */
-
-/* out = x * scale after sum of squares: x's gradient gets, after what the
- * caller already added, scale * g_out[i], then x_i * g_S twice (the square
- * node x_i * x_i has x_i as both children). */
-static void rmsnorm_backward(double *grad_x, const double *grad_out, const double *x, int n, const rmsnorm_saved *s)
-{
-    double grad_scale = 0.0;
-    for (int i = n - 1; i >= 0; i--) {
-        grad_x[i] += s->scale * grad_out[i];
-        grad_scale += x[i] * grad_out[i];
-    }
-    double grad_shifted = (-0.5 * pow(s->shifted, -1.5)) * grad_scale;
-    double grad_total = pow((double)n, -1.0) * grad_shifted;
-    for (int i = n - 1; i >= 0; i--) {
-        grad_x[i] += x[i] * grad_total;
-        grad_x[i] += x[i] * grad_total;
-    }
-}
-
-/* One output row of a linear: its weights' and its inputs' gradients. */
-static inline void linear_row_backward(double *grad_x, double *grad_row, const double *row, const double *x,
-                                       double grad_out, int n_in)
-{
-    for (int i = 0; i < n_in; i++) {
-        grad_row[i] += x[i] * grad_out;
-        grad_x[i] += row[i] * grad_out;
-    }
-}
-
-/* Rows in reverse creation order: the last row's contribution first. */
-static void linear_backward(double *grad_x, double *grad_w, const double *w, const double *x,
-                            const double *grad_out, int n_out, int n_in)
-{
-    for (int o = n_out - 1; o >= 0; o--)
-        linear_row_backward(grad_x, grad_w + (size_t)o * n_in, w + (size_t)o * n_in, x, grad_out[o], n_in);
-}
+/* ---- backward: the reference's order (exact_kernels.h) ---- */
 
 static void attention_backward(const layer_saved *a, int l, int position, const double *grad_attended,
                                double *grad_query)
 {
-    const int embd = floor_state.shape.n_embd, heads = floor_state.shape.n_head, block = floor_state.shape.block_size;
-    const int head_dim = embd / heads;
-    const double inverse_scale = pow(pow((double)head_dim, 0.5), -1.0);
-    double *grad_keys = floor_state.grad_keys + (size_t)l * block * embd;
-    double *grad_values = floor_state.grad_values + (size_t)l * block * embd;
-    double *grad_weight = floor_state.grad_weights;
+    const int heads = floor_state.shape.n_head, block = floor_state.shape.block_size;
+    const int head_dim = floor_state.shape.n_embd / heads;
     for (int h = heads - 1; h >= 0; h--) {
-        const double *ex = a->attention_exp + (size_t)h * block, *w = a->attention_weight + (size_t)h * block;
-        const double total = a->attention_total[h], inverse = pow(total, -1.0);
-        for (int t = 0; t <= position; t++)
-            grad_weight[t] = 0.0;
-        /* out_j = sum_t w_t * v_t[j]: chains j descending, terms t descending */
-        for (int j = head_dim - 1; j >= 0; j--) {
-            const double g = grad_attended[h * head_dim + j];
-            for (int t = position; t >= 0; t--) {
-                grad_weight[t] += floor_state.saved[t].layers[l].value[h * head_dim + j] * g;
-                grad_values[(size_t)t * embd + h * head_dim + j] += w[t] * g;
-            }
-        }
-        /* w_t = ex_t * pow(Z, -1): each t its own pow node, t descending */
-        double grad_total = 0.0;
-        double *grad_ex = floor_state.grad_exp;
-        for (int t = position; t >= 0; t--) {
-            grad_ex[t] = inverse * grad_weight[t];
-            grad_total += (-1.0 * pow(total, -2.0)) * (ex[t] * grad_weight[t]);
-        }
-        for (int t = position; t >= 0; t--) {
-            grad_ex[t] += grad_total;
-            /* ex = exp(logit - max); logit = dot * inverse_scale */
-            const double grad_dot = inverse_scale * (ex[t] * grad_ex[t]);
-            const double *k = floor_state.saved[t].layers[l].key + h * head_dim;
-            const double *q = a->query + h * head_dim;
-            for (int j = head_dim - 1; j >= 0; j--) {
-                grad_query[h * head_dim + j] += k[j] * grad_dot;
-                grad_keys[(size_t)t * embd + h * head_dim + j] += q[j] * grad_dot;
-            }
-        }
-    }
-}
-
-/* q, k, v rows into the normed input, in the order the reference's search
- * meets them (see the header): heads descending; within a head v rows, then k
- * and q rows, alternating at position 0, else all k rows then all q rows. */
-static void qkv_backward(const layer_saved *a, const floor_layer_weights *w, int l, int position,
-                         const double *grad_query, double *grad_normed)
-{
-    const int embd = floor_state.shape.n_embd, head_dim = embd / floor_state.shape.n_head;
-    const int block = floor_state.shape.block_size;
-    const double *grad_key = floor_state.grad_keys + ((size_t)l * block + position) * embd;
-    const double *grad_value = floor_state.grad_values + ((size_t)l * block + position) * embd;
-    for (int h = floor_state.shape.n_head - 1; h >= 0; h--) {
-        int first = h * head_dim, last = first + head_dim - 1;
-        for (int r = last; r >= first; r--)
-            linear_row_backward(grad_normed, w->grad_wv + (size_t)r * embd, w->wv + (size_t)r * embd, a->normed,
-                                grad_value[r], embd);
-        if (position == 0) {
-            for (int r = last; r >= first; r--) {
-                linear_row_backward(grad_normed, w->grad_wk + (size_t)r * embd, w->wk + (size_t)r * embd,
-                                    a->normed, grad_key[r], embd);
-                linear_row_backward(grad_normed, w->grad_wq + (size_t)r * embd, w->wq + (size_t)r * embd,
-                                    a->normed, grad_query[r], embd);
-            }
-        } else {
-            for (int r = last; r >= first; r--)
-                linear_row_backward(grad_normed, w->grad_wk + (size_t)r * embd, w->wk + (size_t)r * embd,
-                                    a->normed, grad_key[r], embd);
-            for (int r = last; r >= first; r--)
-                linear_row_backward(grad_normed, w->grad_wq + (size_t)r * embd, w->wq + (size_t)r * embd,
-                                    a->normed, grad_query[r], embd);
-        }
+        floor_head_rows(l, h, position);
+        attention_head_backward(grad_attended + h * head_dim, a->query + h * head_dim, floor_state.key_rows,
+                                floor_state.value_rows, position + 1, head_dim,
+                                a->attention_exp + (size_t)h * block, a->attention_weight + (size_t)h * block,
+                                a->attention_total[h], grad_query + h * head_dim, floor_state.grad_key_rows,
+                                floor_state.grad_value_rows, floor_state.grad_weights, floor_state.grad_exp);
     }
 }
 
@@ -436,34 +284,23 @@ static void layer_backward(const layer_saved *a, int l, int position, double *gr
     memset(grad_query, 0, (size_t)embd * sizeof(double));
     attention_backward(a, l, position, grad_attended, grad_query);
     memset(grad_normed, 0, (size_t)embd * sizeof(double));
-    qkv_backward(a, &w, l, position, grad_query, grad_normed);
+    const size_t at = ((size_t)l * floor_state.shape.block_size + position) * embd;
+    qkv_backward(grad_normed, a->normed, (linear_weights){w.wq, w.grad_wq}, (linear_weights){w.wk, w.grad_wk},
+                 (linear_weights){w.wv, w.grad_wv}, grad_query, floor_state.grad_keys + at,
+                 floor_state.grad_values + at, embd, floor_state.shape.n_head, position == 0);
     rmsnorm_backward(grad_x, grad_normed, a->input, embd, &a->norm1);
 }
 
-/* The logits' softmax and lm_head, into the gradient of the last layer's
- * output. Only the target's probability reaches the loss. */
+/* The loss of a position through its logits and lm_head, into the gradient
+ * of the last layer's output. */
 static void lm_head_backward(const position_saved *s, double grad_loss, double *grad_x)
 {
-    const int embd = floor_state.shape.n_embd, vocab = floor_state.shape.vocab_size, target = s->target;
+    const int embd = floor_state.shape.n_embd, vocab = floor_state.shape.vocab_size;
     floor_weights g = floor_globals();
-    double *grad_logits = floor_state.grad_logits;
-    const double grad_log = -1.0 * grad_loss;
-    const double grad_probability = (1.0 / s->probability) * grad_log;
-    const double inverse = pow(s->logits_total, -1.0);
-    const double grad_inverse = s->logits_exp[target] * grad_probability;
-    const double grad_total = (-1.0 * pow(s->logits_total, -2.0)) * grad_inverse;
-    for (int i = 0; i < vocab; i++) {
-        double grad_exp = i == target ? inverse * grad_probability + grad_total : grad_total;
-        grad_logits[i] = s->logits_exp[i] * grad_exp;
-    }
-    const double *x = s->layers[floor_state.shape.n_layer - 1].output;
+    cross_entropy_backward(floor_state.grad_logits, s->logits_exp, vocab, &s->loss, grad_loss);
     memset(grad_x, 0, (size_t)embd * sizeof(double));
-    for (int o = vocab - 1; o >= 0; o--)
-        if (o != target)
-            linear_row_backward(grad_x, g.grad_lm_head + (size_t)o * embd, g.lm_head + (size_t)o * embd, x,
-                                grad_logits[o], embd);
-    linear_row_backward(grad_x, g.grad_lm_head + (size_t)target * embd, g.lm_head + (size_t)target * embd, x,
-                        grad_logits[target], embd);
+    linear_backward_row_last(grad_x, g.grad_lm_head, g.lm_head, s->layers[floor_state.shape.n_layer - 1].output,
+                             floor_state.grad_logits, vocab, embd, s->loss.target);
 }
 
 static inline graph_size graph_backward(value_t loss)
@@ -517,5 +354,9 @@ static inline void graph_destroy(void)
     free(floor_state.grad_weights);
     free(floor_state.grad_exp);
     free(floor_state.grad_logits);
+    free(floor_state.key_rows);
+    free(floor_state.value_rows);
+    free(floor_state.grad_key_rows);
+    free(floor_state.grad_value_rows);
     memset(&floor_state, 0, sizeof floor_state);
 }
