@@ -145,7 +145,9 @@ def _python_row(label, report, settings):
 
 def rows(benchmark_json, run_json):
     """One row per version: the Python baselines, the reference C variant,
-    then the other variants in registry order. Each row is a dict of
+    then the other variants from the slowest full run to the fastest (the
+    road from the reference's graph to the floor), then those with wrong
+    gradients or a failure. Each row is a dict of
     version, kind, status, full_seconds (full_estimated), k_seconds, losses,
     graph sizes and phase times (seconds); None where not measured."""
     settings = run_json["settings"]
@@ -156,11 +158,13 @@ def rows(benchmark_json, run_json):
         if report is not None:
             result.append(_python_row(label, report, settings))
     variants = run_json.get("variants", [])
-    ordered = [v for v in variants if v["name"] == REFERENCE_VARIANT]
-    ordered += [v for v in variants if v["name"] != REFERENCE_VARIANT]
-    for outcome in ordered:
-        result.append(_c_row(outcome["name"], entries, outcome))
-    return result
+    c_rows = [_c_row(outcome["name"], entries, outcome) for outcome in variants]
+    reference = [row for row in c_rows if row["version"] == REFERENCE_VARIANT]
+    others = [row for row in c_rows if row["version"] != REFERENCE_VARIANT]
+    sound = [row for row in others if not row["status"].startswith(("wrong", "failed", "unchecked"))]
+    unsound = [row for row in others if row not in sound]
+    sound.sort(key=lambda row: -(row["full_seconds"] if row["full_seconds"] is not None else 0.0))
+    return result + reference + sound + unsound
 
 
 def is_failure(status):

@@ -92,6 +92,8 @@ def table_lines(all_rows, settings):
             if naive_c is not None and not naive_c["status"].startswith("failed"):
                 full = row["kind"] == "c" or python_full
                 versus_naive = format_ratio(comparable_seconds(naive_c, full), comparable_seconds(row, full))
+            if status.startswith("wrong gradients"):  # a different model: its speed is not a result
+                versus_python = versus_naive = "not a result"
             cells = [
                 format_seconds(row["full_seconds"], row["full_estimated"]),
                 format_seconds(row["k_seconds"]),

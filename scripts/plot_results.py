@@ -42,16 +42,22 @@ def figure_bytes(figure, file_format):
     return buffer.getvalue()
 
 
+# Where a version without a graph (0 nodes, e.g. floor) stands on the log axis.
+NO_GRAPH_NODES = 1.0
+
+
 def graph_size_points(all_rows, settings):
     """(label, nodes per step, ms per step) on the first K steps, and the
-    versions left out (failed)."""
+    versions left out (failed). A version with no graph is placed at
+    NO_GRAPH_NODES, which a log axis can show."""
     points, left_out = [], []
     k_steps = settings["k_steps"]
     for row in all_rows:
         if row["k_seconds"] is None or row["k_nodes_per_step"] is None:
             left_out.append(row["version"])
             continue
-        points.append((row["version"], row["k_nodes_per_step"], 1e3 * row["k_seconds"] / k_steps))
+        nodes = row["k_nodes_per_step"] if row["k_nodes_per_step"] > 0 else NO_GRAPH_NODES
+        points.append((row["version"], nodes, 1e3 * row["k_seconds"] / k_steps))
     return points, left_out
 
 
@@ -100,7 +106,7 @@ def plot_graph_size(plt, all_rows, settings):
     for label, nodes, milliseconds in points:
         python = label in dict(bench_results.PYTHON_BASELINES)
         marker, color = ("s", "#c44e52") if python else ("o", "#4c72b0")
-        text = f"{label} ({milliseconds:.3g} ms)"
+        text = f"{label} ({milliseconds:.3g} ms{', no graph: drawn at 1' if nodes == NO_GRAPH_NODES else ''})"
         if label in wrong:  # trains a different model: shown, but not as a result
             marker, color, text = "x", "#8c8c8c", f"{label} ({milliseconds:.3g} ms, wrong gradients)"
         axes.scatter([nodes], [milliseconds], marker=marker, color=color, zorder=3)

@@ -160,6 +160,20 @@ class TableTest(unittest.TestCase):
         self.assertTrue(bench_results.is_failure("wrong gradients"))
         self.assertFalse(bench_results.is_failure("within tol 2.2e-16"))
 
+    def test_wrong_gradients_have_no_speedups(self):
+        # A variant that trains a different model: its time is shown, its speed is not a result.
+        markdown = make_table.render(self.benchmark_json, self.run_json)
+        row = table_row(markdown, "seed_stack")
+        self.assertEqual(row[3:5], ["not a result", "not a result"])
+        self.assertNotEqual(table_row(markdown, "tape")[3], "not a result")
+
+    def test_rows_go_from_the_reference_to_the_fastest(self):
+        rows = [r for r in bench_results.rows(self.benchmark_json, self.run_json) if r["kind"] == "c"]
+        self.assertEqual(rows[0]["version"], "naive")
+        sound = [r for r in rows[1:] if not r["status"].startswith("wrong")]
+        self.assertEqual([r["full_seconds"] for r in sound], sorted((r["full_seconds"] for r in sound), reverse=True))
+        self.assertTrue(rows[-1]["status"].startswith("wrong gradients"))
+
     def test_negative_control_is_flagged_but_not_a_failure(self):
         benchmark_json = with_label(self.benchmark_json, "stack", "wrong gradients (negative control)")
         markdown = make_table.render(benchmark_json, self.run_json)
@@ -327,6 +341,15 @@ class PlotTest(unittest.TestCase):
         label_height = {label: to_display(x, y)[1] + offsets[label][1] for label, x, y in points}
         self.assertGreaterEqual(label_height["a"] - label_height["b"], 13.0 - 1e-9)
         self.assertGreaterEqual(label_height["b"] - label_height["c"], 13.0 - 1e-9)
+
+    def test_a_version_without_a_graph_is_drawn_at_one(self):
+        benchmark_json, run_json = load_fixture()
+        rows = bench_results.rows(benchmark_json, run_json)
+        for row in rows:
+            if row["version"] == "tape":
+                row["k_nodes_per_step"] = 0.0
+        points, _ = plot_results.graph_size_points(rows, run_json["settings"])
+        self.assertIn(("tape", plot_results.NO_GRAPH_NODES), [(p[0], p[1]) for p in points])
 
     def test_plots_with_a_failed_row(self):
         benchmark_json, run_json = with_failed_variant(*load_fixture(), "fused", "failed: killed by SIGABRT")
