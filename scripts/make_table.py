@@ -184,11 +184,57 @@ def notes_lines(all_rows, run_json, benchmark_json):
     return lines
 
 
+# The speed targets of the project (issue "Beyond the seed"): ratios from one run.
+FLOOR_VARIANT = "floor"
+TARGET_FLOOR_VS_PYTHON, TARGET_NAIVE_VS_PYTHON, TARGET_GRAPH_VS_FLOOR = 5000.0, 200.0, 1.5
+
+
+def target_lines(all_rows, settings):
+    """Each target as measured in this run, met or missed and by how much.
+    Per-step ratios against Python use the steps both were timed on; the
+    graph-versus-floor ratio uses the full runs."""
+    by_version = {row["version"]: row for row in all_rows}
+    python = by_version.get(bench_results.PYTHON_BASELINES[0][0])
+    python_full = settings["python_steps"] == settings["steps"]
+
+    def verdict(ratio, target, higher_is_better=True):
+        met = ratio >= target if higher_is_better else ratio <= target
+        if met:
+            return "met"
+        return f"missed by {target / ratio:.2f}×" if higher_is_better else f"missed by {ratio / target:.2f}×"
+
+    def versus_python(version):
+        row = by_version.get(version)
+        if python is None or python["status"] != "ok" or row is None or row["status"].startswith(("failed", "wrong")):
+            return None
+        return comparable_seconds(python, python_full) / comparable_seconds(row, python_full)
+
+    lines = []
+    for version, target in ((FLOOR_VARIANT, TARGET_FLOOR_VS_PYTHON), (bench_results.REFERENCE_VARIANT,
+                                                                      TARGET_NAIVE_VS_PYTHON)):
+        ratio = versus_python(version)
+        if ratio is not None:
+            lines.append(f"{version} is {ratio:,.0f}× faster per step than Original Python "
+                         f"(target {target:,.0f}×: {verdict(ratio, target)})")
+    floor = by_version.get(FLOOR_VARIANT)
+    graphs = [row for row in all_rows if row["kind"] == "c" and row["status"] == "bit-exact"
+              and (row["nodes_per_step"] or 0) > 0 and row["full_seconds"]]
+    if floor is not None and floor["status"] == "bit-exact" and floor["full_seconds"] and graphs:
+        best = min(graphs, key=lambda row: row["full_seconds"])
+        ratio = best["full_seconds"] / floor["full_seconds"]
+        lines.append(f"the fastest bit-exact variant with a graph, {best['version']}, takes {ratio:.2f}× floor's "
+                     f"time (target at most {TARGET_GRAPH_VS_FLOOR}×: {verdict(ratio, TARGET_GRAPH_VS_FLOOR, False)})")
+    if not lines:
+        return []
+    return ["- Targets, from this run: " + "; ".join(lines) + "."]
+
+
 def render(benchmark_json, run_json):
     """The table and its notes, as Markdown (no title)."""
     all_rows = bench_results.rows(benchmark_json, run_json)
     return "\n".join(table_lines(all_rows, run_json["settings"]) + [""] +
-                     notes_lines(all_rows, run_json, benchmark_json)) + "\n"
+                     notes_lines(all_rows, run_json, benchmark_json) +
+                     target_lines(all_rows, run_json["settings"])) + "\n"
 
 
 def table_document(block):

@@ -167,6 +167,23 @@ class TableTest(unittest.TestCase):
         self.assertEqual(row[3:5], ["not a result", "not a result"])
         self.assertNotEqual(table_row(markdown, "tape")[3], "not a result")
 
+    def test_targets_are_ratios_from_the_run(self):
+        rows = bench_results.rows(self.benchmark_json, self.run_json)
+        by_version = {row["version"]: row for row in rows}
+        floor = copy.deepcopy(by_version["tape"])
+        floor.update(version="floor", status="bit-exact", nodes_per_step=0.0)
+        floor["full_seconds"] /= 4
+        floor["k_seconds"] = by_version["Original Python"]["k_seconds"] / 6000
+        line = make_table.target_lines(rows + [floor], self.run_json["settings"])[0]
+        self.assertIn("floor is 6,000× faster per step than Original Python (target 5,000×: met)", line)
+        self.assertRegex(line, r"naive is [\d,]+× faster per step than Original Python \(target 200×: ")
+        # tape is not bit-exact in the fixture; the fastest bit-exact graph variant is compared with floor
+        graphs = [r for r in rows if r["kind"] == "c" and r["status"] == "bit-exact"]
+        best = min(graphs, key=lambda r: r["full_seconds"])
+        ratio = best["full_seconds"] / floor["full_seconds"]
+        self.assertIn(f"{best['version']}, takes {ratio:.2f}× floor's time (target at most 1.5×: missed by "
+                      f"{ratio / 1.5:.2f}×)", line)
+
     def test_rows_go_from_the_reference_to_the_fastest(self):
         rows = [r for r in bench_results.rows(self.benchmark_json, self.run_json) if r["kind"] == "c"]
         self.assertEqual(rows[0]["version"], "naive")
