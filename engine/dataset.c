@@ -15,6 +15,25 @@ static int is_strip_space(unsigned char c)
 
 static int is_printable(unsigned char c) { return c >= 0x20 && c <= 0x7e; }
 
+/* The line that starts at `start`: where it ends (its '\n' or the end of
+ * the bytes) and the span [first, last) left by Python's strip(). */
+typedef struct line_span {
+    size_t end, first, last;
+} line_span;
+
+static line_span line_at(const char *bytes, size_t size, size_t start)
+{
+    line_span line = {start, start, start};
+    while (line.end < size && bytes[line.end] != '\n')
+        line.end++;
+    line.first = start, line.last = line.end;
+    while (line.first < line.last && is_strip_space((unsigned char)bytes[line.first]))
+        line.first++;
+    while (line.last > line.first && is_strip_space((unsigned char)bytes[line.last - 1]))
+        line.last--;
+    return line;
+}
+
 static int fail(char *error, size_t capacity, const char *message, long line, unsigned byte)
 {
     snprintf(error, capacity, message, line, byte);
@@ -32,15 +51,9 @@ int dataset_parse(const char *bytes, size_t size, dataset *out, char *error, siz
     size_t doc_count = 0, char_count = 0;
     long line_number = 1;
     for (size_t start = 0; start < size; line_number++) {
-        size_t end = start;
-        while (end < size && bytes[end] != '\n')
-            end++;
-        size_t first = start, last = end;
-        while (first < last && is_strip_space((unsigned char)bytes[first]))
-            first++;
-        while (last > first && is_strip_space((unsigned char)bytes[last - 1]))
-            last--;
-        for (size_t i = start; i < end; i++) {
+        line_span line = line_at(bytes, size, start);
+        size_t first = line.first, last = line.last;
+        for (size_t i = start; i < line.end; i++) {
             unsigned char c = (unsigned char)bytes[i];
             int stripped = i < first || i >= last;
             if (!is_printable(c) && !(stripped && is_strip_space(c)))
@@ -53,7 +66,7 @@ int dataset_parse(const char *bytes, size_t size, dataset *out, char *error, siz
             for (size_t i = first; i < last; i++)
                 seen[(unsigned char)bytes[i]] = 1;
         }
-        start = end + 1;
+        start = line.end + 1;
     }
     if (doc_count == 0)
         return fail(error, error_capacity, "has no usable line (every line is blank)", 0, 0);
@@ -80,22 +93,15 @@ int dataset_parse(const char *bytes, size_t size, dataset *out, char *error, siz
     /* Pass 2: tokenize. */
     size_t doc = 0, token = 0;
     for (size_t start = 0; start < size;) {
-        size_t end = start;
-        while (end < size && bytes[end] != '\n')
-            end++;
-        size_t first = start, last = end;
-        while (first < last && is_strip_space((unsigned char)bytes[first]))
-            first++;
-        while (last > first && is_strip_space((unsigned char)bytes[last - 1]))
-            last--;
-        if (last > first) {
+        line_span line = line_at(bytes, size, start);
+        if (line.last > line.first) {
             out->doc_start[doc++] = token;
             out->tokens[token++] = out->bos;
-            for (size_t i = first; i < last; i++)
+            for (size_t i = line.first; i < line.last; i++)
                 out->tokens[token++] = lookup[(unsigned char)bytes[i]];
             out->tokens[token++] = out->bos;
         }
-        start = end + 1;
+        start = line.end + 1;
     }
     out->doc_start[doc] = token;
     return 0;

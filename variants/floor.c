@@ -15,19 +15,8 @@
 #include "autograd.h"
 #include "checked.h"
 #include "exact_kernels.h"
+#include "plain_values.h"
 #include "variant.h"
-
-typedef double value_t;
-
-static inline value_t value_constant(double data) { return data; }
-static inline value_t value_parameter(double data) { return data; }
-static inline double value_data(value_t v) { return v; }
-static inline value_t value_add(value_t a, value_t b) { return a + b; }
-static inline value_t value_mul(value_t a, value_t b) { return a * b; }
-static inline value_t value_pow(value_t a, double c) { return pow(a, c); }
-static inline value_t value_log(value_t a) { return log(a); }
-static inline value_t value_exp(value_t a) { return exp(a); }
-static inline value_t value_relu(value_t a) { return a > 0.0 ? a : 0.0; }
 
 /* One position's activations, per layer where there are layers. */
 typedef struct layer_saved {
@@ -47,9 +36,6 @@ typedef struct position_saved {
 } position_saved;
 
 static struct {
-    double *parameters; /* the model's own array: value_t is double */
-    double *grad;
-    size_t parameter_count;
     model_shape shape;
     int positions;      /* of the last forward */
     position_saved *saved;
@@ -62,19 +48,6 @@ static struct {
     const double **key_rows, **value_rows; /* [position]: one head's slices, for the kernels */
     double **grad_key_rows, **grad_value_rows;
 } floor_state;
-
-static inline void graph_bind_parameters(value_t *parameters, size_t count)
-{
-    floor_state.parameters = parameters;
-    floor_state.parameter_count = count;
-    free(floor_state.grad);
-    floor_state.grad = calloc_checked(count, sizeof *floor_state.grad);
-}
-static inline double *parameter_data(value_t *parameter) { return parameter; }
-static inline double *parameter_grad(value_t *parameter)
-{
-    return &floor_state.grad[parameter - floor_state.parameters];
-}
 
 /* The parameter layout of the spec's table (model.c creates them so). */
 typedef struct floor_weights {
@@ -97,8 +70,8 @@ static inline size_t floor_layer_offset(int layer)
 static inline floor_layer_weights floor_layer(int layer)
 {
     size_t embd = (size_t)floor_state.shape.n_embd, at = floor_layer_offset(layer);
-    const double *p = floor_state.parameters + at;
-    double *g = floor_state.grad + at;
+    const double *p = plain_parameters.data + at;
+    double *g = plain_parameters.grad + at;
     size_t square = embd * embd;
     return (floor_layer_weights){p, p + square, p + 2 * square, p + 3 * square, p + 4 * square, p + 8 * square,
                                  g, g + square, g + 2 * square, g + 3 * square, g + 4 * square, g + 8 * square};
@@ -108,8 +81,8 @@ static inline floor_weights floor_globals(void)
 {
     size_t embd = (size_t)floor_state.shape.n_embd, vocab = (size_t)floor_state.shape.vocab_size;
     size_t block = (size_t)floor_state.shape.block_size;
-    const double *p = floor_state.parameters;
-    double *g = floor_state.grad;
+    const double *p = plain_parameters.data;
+    double *g = plain_parameters.grad;
     return (floor_weights){p, p + vocab * embd, p + vocab * embd + block * embd,
                            g, g + vocab * embd, g + vocab * embd + block * embd};
 }
@@ -341,7 +314,7 @@ static inline void graph_destroy(void)
             free(floor_state.saved[p].layers);
     free(floor_state.saved);
     free(floor_state.storage);
-    free(floor_state.grad);
+    plain_parameters_free();
     free(floor_state.grad_keys);
     free(floor_state.grad_values);
     free(floor_state.grad_x);

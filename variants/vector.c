@@ -23,19 +23,8 @@
 #include "autograd.h"
 #include "checked.h"
 #include "exact_kernels.h"
+#include "plain_values.h"
 #include "variant.h"
-
-typedef double value_t;
-
-static inline value_t value_constant(double data) { return data; }
-static inline value_t value_parameter(double data) { return data; }
-static inline double value_data(value_t v) { return v; }
-static inline value_t value_add(value_t a, value_t b) { return a + b; }
-static inline value_t value_mul(value_t a, value_t b) { return a * b; }
-static inline value_t value_pow(value_t a, double c) { return pow(a, c); }
-static inline value_t value_log(value_t a) { return log(a); }
-static inline value_t value_exp(value_t a) { return exp(a); }
-static inline value_t value_relu(value_t a) { return a > 0.0 ? a : 0.0; }
 
 typedef enum vector_op {
     OP_PARAMETER,     /* a weight matrix (a leaf) */
@@ -69,8 +58,6 @@ typedef struct vector_node {
 } vector_node;
 
 static struct {
-    double *parameters, *grad; /* the model's array (value_t is double) and its gradients */
-    size_t parameter_count;
     model_shape shape;
     vector_node *nodes;
     uint32_t *inputs;
@@ -81,19 +68,6 @@ static struct {
     const double **key_rows, **value_rows;
     double **grad_key_rows, **grad_value_rows, *grad_weight, *grad_exp;
 } vector_graph;
-
-static inline void graph_bind_parameters(value_t *parameters, size_t count)
-{
-    vector_graph.parameters = parameters;
-    vector_graph.parameter_count = count;
-    free(vector_graph.grad);
-    vector_graph.grad = calloc_checked(count, sizeof *vector_graph.grad);
-}
-static inline double *parameter_data(value_t *parameter) { return parameter; }
-static inline double *parameter_grad(value_t *parameter)
-{
-    return &vector_graph.grad[parameter - vector_graph.parameters];
-}
 
 /* Arena bounds for the longest step of this shape, set once. */
 static void vector_allocate(const model_shape *shape)
@@ -298,8 +272,8 @@ static inline value_t variant_loss(const model_shape *shape, const int *tokens, 
     for (int matrix = 0; matrix < PARAMETER_LAYERS + 6 * shape->n_layer; matrix++) {
         uint32_t id = node_create(OP_PARAMETER, 0);
         size_t at = parameter_offset(matrix);
-        node_at(id)->x = vector_graph.parameters + at;
-        node_at(id)->grad_x = vector_graph.grad + at;
+        node_at(id)->x = plain_parameters.data + at;
+        node_at(id)->grad_x = plain_parameters.grad + at;
         vector_graph.parameter_nodes[matrix] = id;
     }
     uint32_t losses[1024];
@@ -428,7 +402,7 @@ static inline void graph_release_step(void) { vector_graph.node_count = vector_g
 
 static inline void graph_destroy(void)
 {
-    free(vector_graph.grad);
+    plain_parameters_free();
     free(vector_graph.nodes);
     free(vector_graph.inputs);
     free(vector_graph.arena);
