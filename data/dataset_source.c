@@ -80,7 +80,8 @@ int dataset_download(const char *url, const char *destination, const char *expec
         snprintf(error, error_capacity, "dataset path is too long: %s", destination);
         return -1;
     }
-    char *arguments[] = {"curl", "--fail", "--silent", "--show-error", "--location", "--max-time", "60",
+    /* --silent without --show-error: our own line below says what failed. */
+    char *arguments[] = {"curl", "--fail", "--silent", "--location", "--max-time", "60",
                          "--output", temporary, (char *)url, NULL};
     pid_t child;
     int spawn_error = posix_spawnp(&child, "curl", NULL, NULL, arguments, environ);

@@ -236,7 +236,9 @@ class FetchData(unittest.TestCase):
             output = os.path.join(directory, "names.txt")
             result = run("microgpt-fetch-data", "--url", "file:///nonexistent/names.txt", "--output", output)
             self.assertEqual(result.returncode, 2)
-            self.assertIn("cannot download file:///nonexistent/names.txt", result.stderr)
+            self.assertEqual(result.stderr.splitlines(), [
+                "microgpt-fetch-data: cannot download file:///nonexistent/names.txt (curl exit 37; no network?); "
+                "pass --data PATH"], "one line on stderr, not curl's as well")
             self.assertEqual(os.listdir(directory), [])
 
     def test_verified_download(self):
