@@ -53,6 +53,12 @@
  *                              int positions, int row_stride, int head_dim,
  *                              value_t *scratch)
  *
+ * A variant whose backward orders the graph by a depth-first search reports
+ * how deep it went (topological_order.h does this for its users):
+ *
+ *   VARIANT_HAS_SORT_DEPTH  size_t graph_sort_depth(void): nodes on the
+ *                           deepest path of the last backward's search
+ *
  * A variant may also replace a step's whole forward (no graph at all, or a
  * replayed one): it defines VARIANT_HAS_LOSS and
  *     value_t variant_loss(const model_shape *shape, const int *tokens,

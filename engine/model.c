@@ -21,6 +21,10 @@
 
 #include "scalar_layers.h"
 
+#ifndef VARIANT_HAS_SORT_DEPTH
+static inline size_t graph_sort_depth(void) { return 0; }
+#endif
+
 #include <assert.h>
 #include <string.h>
 
@@ -242,6 +246,7 @@ static step_result model_train_step(model *m, const int *tokens, int token_count
     result.loss = model_forward(m, tokens, token_count);
     double forward_done = monotonic_seconds();
     result.graph = model_backward(m);
+    result.sort_depth = graph_sort_depth();
     double backward_done = monotonic_seconds();
     adam_update(m, step, num_steps);
     double update_done = monotonic_seconds();

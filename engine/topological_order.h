@@ -5,23 +5,51 @@
 #ifndef MICROGPT_TOPOLOGICAL_ORDER_H
 #define MICROGPT_TOPOLOGICAL_ORDER_H
 
+#include <stdint.h>
+
+#include "call_stack.h"
 #include "heap_graph.h"
 
-static inline void visit_recursive(node *v, uint32_t epoch, node_list *order)
+/* The deepest path of the last sort, in nodes (the root is depth 1): for the
+ * recursive sort, its recursion depth. model.c reports it per step. */
+static struct {
+    size_t deepest;
+    uintptr_t stack_floor; /* call_stack_floor() of the sorting thread */
+} topological_sort;
+
+#define VARIANT_HAS_SORT_DEPTH
+static inline size_t graph_sort_depth(void) { return topological_sort.deepest; }
+
+/* Reached only when the search goes deeper than before in this sort. Frames
+ * of one depth sit at one address, so checking each new depth checks every
+ * frame: the stack must keep CALL_STACK_RESERVE_BYTES free below it. */
+__attribute__((noinline, cold)) static void visit_deeper(size_t depth)
+{
+    topological_sort.deepest = depth;
+    if ((uintptr_t)__builtin_frame_address(0) < topological_sort.stack_floor)
+        call_stack_exhausted(depth);
+}
+
+static inline void visit_recursive(node *v, uint32_t epoch, node_list *order, size_t depth)
 {
     if (v->visit_mark == epoch)
         return;
     v->visit_mark = epoch;
+    if (depth > topological_sort.deepest)
+        visit_deeper(depth);
     for (uint32_t c = 0; c < v->child_count; c++)
-        visit_recursive(v->children[c], epoch, order);
+        visit_recursive(v->children[c], epoch, order, depth + 1);
     node_list_push(order, v);
 }
 
-/* The reference's build_topo: recursion as deep as the graph. */
+/* The reference's build_topo: recursion as deep as the graph (call_stack.h
+ * keeps that from overflowing the stack unnoticed). */
 static inline void topological_order_recursive(node *root, node_list *order)
 {
     order->count = 0;
-    visit_recursive(root, ++heap_graph.epoch, order);
+    topological_sort.deepest = 0;
+    topological_sort.stack_floor = call_stack_floor();
+    visit_recursive(root, ++heap_graph.epoch, order, 1);
 }
 
 /* The same post-order with an explicit stack: a frame remembers which child
@@ -38,6 +66,7 @@ static inline void topological_order_iterative(node *root, node_list *order)
     dfs_frame *stack = heap_graph.dfs_stack;
     root->visit_mark = epoch;
     stack[depth++] = (dfs_frame){root, 0};
+    topological_sort.deepest = 1;
     while (depth > 0) {
         dfs_frame *top = &stack[depth - 1];
         if (top->next_child == top->node->child_count) {
@@ -54,6 +83,8 @@ static inline void topological_order_iterative(node *root, node_list *order)
             stack = heap_graph.dfs_stack = realloc_checked(stack, heap_graph.dfs_capacity * sizeof *stack);
         }
         stack[depth++] = (dfs_frame){child, 0};
+        if (depth > topological_sort.deepest)
+            topological_sort.deepest = depth;
     }
 }
 

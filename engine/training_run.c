@@ -50,6 +50,7 @@ void training_run(const microgpt_variant *variant, const dataset *data, const ru
         record_size(&report->nodes, result.graph.nodes, step);
         record_size(&report->edges, result.graph.edges, step);
         record_size(&report->bytes, result.graph.bytes, step);
+        record_size(&report->sort_depth, result.sort_depth, step);
         report->forward_seconds += result.forward_seconds;
         report->backward_seconds += result.backward_seconds;
         report->update_seconds += result.update_seconds;
@@ -60,6 +61,7 @@ void training_run(const microgpt_variant *variant, const dataset *data, const ru
     report->nodes.mean /= options->steps;
     report->edges.mean /= options->steps;
     report->bytes.mean /= options->steps;
+    report->sort_depth.mean /= options->steps;
 
     start = monotonic_seconds();
     report->sample_text = calloc_checked((size_t)options->samples + 1, sizeof *report->sample_text);

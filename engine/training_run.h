@@ -32,6 +32,7 @@ typedef struct run_report {
     char **sample_text;         /* [samples], each NUL-terminated */
     size_statistics nodes, edges;
     size_statistics bytes;      /* graph memory per step (graph_size.bytes) */
+    size_statistics sort_depth; /* step_result.sort_depth: 0 without a depth-first sort */
     double forward_seconds, backward_seconds, update_seconds; /* summed over steps */
     double train_seconds, sample_seconds;
 } run_report;

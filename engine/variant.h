@@ -19,9 +19,37 @@ typedef struct model_shape {
 model_shape model_shape_default(void);
 size_t model_shape_parameter_count(const model_shape *shape);
 
+/* Limits on a model's size (the CLI's and the harness's --n-embd, --n-head,
+ * --n-layer, --block-size): each size from 1 to its cap, n_embd divisible by
+ * n_head, and a graph that fits in memory: at most MODEL_MAX_GRAPH_NODES in
+ * the largest step's reference graph, parameters included (about 100 bytes a
+ * node in the heap-graph variants, so 5 GB at the cap). The caps on each size
+ * keep the bounds below and the variants' 32-bit counts far from overflow. */
+enum {
+    MODEL_MAX_N_EMBD = 4096,
+    MODEL_MAX_N_HEAD = 4096,
+    MODEL_MAX_N_LAYER = 10000,
+    MODEL_MAX_BLOCK_SIZE = 4096,
+    MODEL_MAX_GRAPH_NODES = 50000000
+};
+
+/* Nodes a step of block_size positions creates in the reference graph (every
+ * scalar op a node, constants included, reachable or not; counted op by op
+ * from scalar_layers.h), plus the parameters: what naive and stack, the
+ * largest graphs here, hold at once. */
+double model_shape_graph_nodes_bound(const model_shape *shape);
+/* An upper bound on the nodes of the longest path from a step's loss to a
+ * leaf: how deep a recursive topological sort can go (call_stack.h). */
+double model_shape_graph_depth_bound(const model_shape *shape);
+/* 0 if the shape is within the limits above; else -1 and one line in error. */
+int model_shape_check(const model_shape *shape, char *error, size_t capacity);
+
 typedef struct step_result {
     double loss;
     graph_size graph;
+    /* Nodes on the deepest path of the depth-first topological sort (the
+     * recursion depth of a recursive one); 0 for a variant without one. */
+    size_t sort_depth;
     double forward_seconds, backward_seconds, update_seconds;
 } step_result;
 
