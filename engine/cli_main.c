@@ -2,6 +2,9 @@
  *
  * Prints what the reference prints (num docs, vocab size, num params, one
  * line per step, the samples), then a summary of time and graph size.
+ * The model's size is the reference's unless --n-embd, --n-head, --n-layer or
+ * --block-size say otherwise (limits: variant.h). The training runs on a
+ * thread whose stack fits the deepest graph of that size (call_stack.h).
  * Bad input: one line on stderr, exit 2, no output file left behind. */
 #ifndef MICROGPT_VARIANT_SYMBOL
 #error "compile with -DMICROGPT_VARIANT_SYMBOL=microgpt_variant_<name>"
@@ -15,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "call_stack.h"
 #include "dataset.h"
 #include "dataset_source.h"
 #include "monotonic_clock.h"
@@ -28,6 +32,7 @@ enum { MAX_STEPS = 1000000, MAX_SAMPLES = 100000 };
 typedef struct cli_options {
     const char *data_path, *losses_path;
     int steps, samples, quiet;
+    model_shape shape; /* vocab_size comes from the dataset */
 } cli_options;
 
 static const char *program = "microgpt";
@@ -36,6 +41,7 @@ static void usage(FILE *stream, const microgpt_variant *variant)
 {
     fprintf(stream,
             "usage: %s [--data PATH] [--steps N] [--samples K] [--losses FILE] [--quiet] [--help]\n"
+            "                [--n-embd E] [--n-head H] [--n-layer L] [--block-size B]\n"
             "Trains microgpt with the '%s' autograd variant: %s.\n"
             "  --data PATH     names file (default: $MICROGPT_DATA, else %s,\n"
             "                  downloaded and verified if missing)\n"
@@ -43,8 +49,16 @@ static void usage(FILE *stream, const microgpt_variant *variant)
             "  --samples K     names sampled after training, 0..%d (default 20)\n"
             "  --losses FILE   write each step's loss as %%.17g, one per line\n"
             "  --quiet         omit the per-step lines\n"
+            "Model size (defaults: the reference's 16, 4, 1, 16):\n"
+            "  --n-embd E      embedding width, 1..%d, divisible by --n-head\n"
+            "  --n-head H      attention heads, 1..%d\n"
+            "  --n-layer L     transformer layers, 1..%d\n"
+            "  --block-size B  longest context (positions per step), 1..%d\n"
+            "  and at most %d graph nodes in a step of B positions, parameters included\n"
+            "  (the reference graph: every scalar op a node; about 100 bytes each).\n"
             "Exit status: 0 on success, 2 on bad input.\n",
-            program, variant->name, variant->description, dataset_default_path(), MAX_STEPS, MAX_SAMPLES);
+            program, variant->name, variant->description, dataset_default_path(), MAX_STEPS, MAX_SAMPLES,
+            MODEL_MAX_N_EMBD, MODEL_MAX_N_HEAD, MODEL_MAX_N_LAYER, MODEL_MAX_BLOCK_SIZE, MODEL_MAX_GRAPH_NODES);
 }
 
 static void fail(const char *message, const char *detail)
@@ -66,8 +80,12 @@ static int parse_count(const char *flag, const char *text, int low, int high)
 }
 
 /* The options that take a value, in the order of the usage line. */
-enum { OPTION_DATA, OPTION_STEPS, OPTION_SAMPLES, OPTION_LOSSES, OPTION_COUNT };
-static const char *const value_options[OPTION_COUNT] = {"--data", "--steps", "--samples", "--losses"};
+enum {
+    OPTION_DATA, OPTION_STEPS, OPTION_SAMPLES, OPTION_LOSSES,
+    OPTION_N_EMBD, OPTION_N_HEAD, OPTION_N_LAYER, OPTION_BLOCK_SIZE, OPTION_COUNT
+};
+static const char *const value_options[OPTION_COUNT] = {"--data",   "--steps",  "--samples", "--losses",
+                                                        "--n-embd", "--n-head", "--n-layer", "--block-size"};
 
 static const char *parse_file_name(const char *flag, const char *text)
 {
@@ -80,7 +98,8 @@ static const char *parse_file_name(const char *flag, const char *text)
 
 static cli_options parse_options(int argc, char **argv, const microgpt_variant *variant)
 {
-    cli_options options = {.data_path = NULL, .losses_path = NULL, .steps = 1000, .samples = 20, .quiet = 0};
+    cli_options options = {.data_path = NULL, .losses_path = NULL, .steps = 1000, .samples = 20, .quiet = 0,
+                           .shape = model_shape_default()};
     int given[OPTION_COUNT] = {0};
     for (int i = 1; i < argc; i++) {
         const char *flag = argv[i];
@@ -115,9 +134,26 @@ static cli_options parse_options(int argc, char **argv, const microgpt_variant *
         case OPTION_STEPS: options.steps = parse_count(flag, value, 1, MAX_STEPS); break;
         case OPTION_SAMPLES: options.samples = parse_count(flag, value, 0, MAX_SAMPLES); break;
         case OPTION_LOSSES: options.losses_path = parse_file_name(flag, value); break;
+        case OPTION_N_EMBD: options.shape.n_embd = parse_count(flag, value, 1, MODEL_MAX_N_EMBD); break;
+        case OPTION_N_HEAD: options.shape.n_head = parse_count(flag, value, 1, MODEL_MAX_N_HEAD); break;
+        case OPTION_N_LAYER: options.shape.n_layer = parse_count(flag, value, 1, MODEL_MAX_N_LAYER); break;
+        case OPTION_BLOCK_SIZE: options.shape.block_size = parse_count(flag, value, 1, MODEL_MAX_BLOCK_SIZE); break;
         }
     }
     return options;
+}
+
+typedef struct training_call {
+    const microgpt_variant *variant;
+    const dataset *data;
+    const run_options *options;
+    run_report *report;
+} training_call;
+
+static void train_on_thread(void *context)
+{
+    training_call *call = context;
+    training_run(call->variant, call->data, call->options, call->report);
 }
 
 static void print_step(void *context, int step, int num_steps, const step_result *result)
@@ -202,6 +238,10 @@ int main(int argc, char **argv)
     dataset data;
     if (dataset_load(path, &data, error, sizeof error) != 0)
         fail(error, NULL);
+    model_shape shape = options.shape;
+    shape.vocab_size = data.vocab_size;
+    if (model_shape_check(&shape, error, sizeof error) != 0)
+        fail(error, NULL);
 
     char losses_temporary[4096];
     FILE *losses_file = options.losses_path
@@ -212,13 +252,13 @@ int main(int argc, char **argv)
     printf("vocab size: %d\n", data.vocab_size);
     run_options run = {.steps = options.steps,
                        .samples = options.samples,
-                       .shape = model_shape_default(),
+                       .shape = shape,
                        .on_step = options.quiet ? NULL : print_step,
                        .context = NULL};
-    run.shape.vocab_size = data.vocab_size;
-    printf("num params: %zu\n", model_shape_parameter_count(&run.shape));
+    printf("num params: %zu\n", model_shape_parameter_count(&shape));
     run_report report;
-    training_run(variant, &data, &run, &report);
+    training_call call = {variant, &data, &run, &report};
+    call_stack_run(call_stack_bytes_for_depth(model_shape_graph_depth_bound(&shape)), train_on_thread, &call);
     printf("\n--- inference (new, hallucinated names) ---\n");
     for (int s = 0; s < report.samples; s++)
         printf("sample %2d: %s\n", s + 1, report.sample_text[s]);

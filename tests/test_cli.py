@@ -57,8 +57,42 @@ class BadInput(unittest.TestCase):
             with self.subTest(option=option):
                 self.assert_refused(run("microgpt-naive", option), f"unknown option '{option}' (see --help)")
 
+    def test_size_values(self):
+        # Each size: a whole number from 1 to its cap (engine/variant.h).
+        caps = {"--n-embd": 4096, "--n-head": 4096, "--n-layer": 10000, "--block-size": 4096}
+        for flag, cap in caps.items():
+            for value in ("0", "-4", "x", "2.5", "", "16k", str(cap + 1), "99999999999"):
+                with self.subTest(flag=flag, value=value):
+                    self.assert_refused(run("microgpt-naive", "--data", DATASET, flag, value),
+                                        f"{flag} takes a whole number from 1 to {cap}, got '{value}'")
+
+    def test_size_not_divisible(self):
+        for embd, head in (("30", None), ("16", "3"), ("8", "16")):
+            arguments = ["--n-embd", embd] + (["--n-head", head] if head else [])
+            with self.subTest(arguments=arguments):
+                self.assert_refused(run("microgpt-naive", "--data", DATASET, *arguments),
+                                    f"--n-embd {embd} is not divisible by --n-head {head or 4}")
+
+    def test_size_too_large(self):
+        # Past the graph-node limit, refused before anything is allocated or
+        # printed, and before the --losses file is made.
+        with tempfile.TemporaryDirectory() as directory:
+            for arguments, nodes in (((2048, 4, 1, 16), 1664831651), ((128, 4, 8, 16), 52994179),
+                                     ((16, 4, 1, 4096), 870428515)):
+                embd, head, layers, block = arguments
+                with self.subTest(arguments=arguments):
+                    self.assert_refused(
+                        run("microgpt-naive", "--data", DATASET, "--n-embd", str(embd), "--n-head", str(head),
+                            "--n-layer", str(layers), "--block-size", str(block),
+                            "--losses", os.path.join(directory, "losses.txt")),
+                        f"--n-embd {embd} --n-head {head} --n-layer {layers} --block-size {block} is too large: "
+                        f"up to {nodes} graph nodes per step, parameters included, over the limit of 50000000 "
+                        "(about 5 GB)")
+            self.assertEqual(os.listdir(directory), [])
+
     def test_missing_value(self):
-        for flag in ("--data", "--steps", "--samples", "--losses"):
+        for flag in ("--data", "--steps", "--samples", "--losses", "--n-embd", "--n-head", "--n-layer",
+                     "--block-size"):
             with self.subTest(flag=flag):
                 self.assert_refused(run("microgpt-naive", "--quiet", flag), f"{flag} needs a value (see --help)")
 
@@ -66,7 +100,8 @@ class BadInput(unittest.TestCase):
         with tempfile.TemporaryDirectory() as directory:
             losses = os.path.join(directory, "losses.txt")
             for flag, first, second in (("--data", DATASET, DATASET), ("--steps", "2", "3"),
-                                        ("--samples", "1", "1"), ("--losses", losses, losses)):
+                                        ("--samples", "1", "1"), ("--losses", losses, losses),
+                                        ("--n-embd", "8", "8"), ("--n-layer", "1", "2")):
                 with self.subTest(flag=flag):
                     self.assert_refused(run("microgpt-naive", flag, first, "--quiet", flag, second),
                                         f"{flag} is given twice (see --help)")
@@ -204,6 +239,40 @@ class GoodInput(unittest.TestCase):
             self.assertTrue(stat.S_ISFIFO(os.stat(pipe).st_mode), "the pipe is kept")
             self.assertEqual(len(received[0].splitlines()), 2)
             self.assertEqual(sorted(os.listdir(directory)), ["link.txt", "pipe", "real.txt"])
+
+    def test_model_size(self):
+        # num params follows the shape: 2 * 27 * E + B * E + 12 * L * E^2.
+        for embd, head, layers, block in ((8, 2, 2, 8), (32, 1, 1, 4), (12, 3, 3, 20)):
+            with self.subTest(shape=(embd, head, layers, block)):
+                result = run("microgpt-both", "--data", DATASET, "--steps", "2", "--samples", "2",
+                             "--n-embd", str(embd), "--n-head", str(head), "--n-layer", str(layers),
+                             "--block-size", str(block))
+                self.assertEqual(result.returncode, 0, result.stderr)
+                lines = result.stdout.splitlines()
+                self.assertEqual(lines[2], f"num params: {2 * 27 * embd + block * embd + 12 * layers * embd * embd}")
+                self.assertTrue(lines[3].startswith("step    1 /    2 | loss "))
+                samples = [line.split(": ", 1)[1] for line in lines if line.startswith("sample ")]
+                self.assertEqual(len(samples), 2)
+                self.assertTrue(all(len(sample) <= block for sample in samples), samples)
+
+    def test_default_size_flags_change_nothing(self):
+        # The reference's sizes given explicitly: the same run, byte for byte.
+        explicit = run("microgpt-naive", "--data", DATASET, "--steps", "3", "--samples", "2", "--n-embd", "16",
+                       "--n-head", "4", "--n-layer", "1", "--block-size", "16")
+        implicit = run("microgpt-naive", "--data", DATASET, "--steps", "3", "--samples", "2")
+        self.assertEqual(explicit.returncode, 0, explicit.stderr)
+        self.assertEqual(explicit.stdout.partition("\n--- summary")[0], implicit.stdout.partition("\n--- summary")[0])
+
+    def test_deep_graph_runs(self):
+        # About 25,000 nodes on the deepest path: the recursive sort runs on a
+        # thread whose stack is sized for the bound (engine/call_stack.h).
+        for variant in ("naive", "fused"):
+            with self.subTest(variant=variant):
+                result = run(f"microgpt-{variant}", "--data", DATASET, "--steps", "1", "--samples", "0", "--quiet",
+                             "--n-embd", "4", "--n-head", "1", "--n-layer", "500", "--block-size", "4")
+                self.assertEqual(result.returncode, 0, result.stderr)
+                self.assertEqual(result.stderr, "")
+                self.assertIn("num params: 96232", result.stdout)
 
     def test_quiet(self):
         result = run("microgpt-both", "--data", DATASET, "--steps", "4", "--samples", "1", "--quiet")
