@@ -1,15 +1,28 @@
 /* test_gradients: a whole training step's gradients of one variant, through
  * the same gradient check the harness runs before timing (gradient_check.h):
  * against the reference variant and against finite differences, at the
- * default size. A variant that declares tolerance 0 must be bit-exact; a
- * negative control (expected_wrong) must be caught.
- * Usage: test_gradients VARIANT */
+ * default size or at the one given. A variant that declares tolerance 0 must
+ * be bit-exact; a negative control (expected_wrong) must be caught.
+ * Usage: test_gradients VARIANT [N_EMBD N_HEAD N_LAYER BLOCK_SIZE] */
+#include <string.h>
+
 #include "gradient_check.h"
 #include "test_support.h"
 
+static int size_argument(const char *text)
+{
+    char *end;
+    long value = strtol(text, &end, 10);
+    if (*end != '\0' || value < 1 || value > 1024) {
+        fprintf(stderr, "test_gradients: bad size '%s'\n", text);
+        exit(2);
+    }
+    return (int)value;
+}
+
 int main(int argc, char **argv)
 {
-    const microgpt_variant *variant = test_variant_argument(argc, argv);
+    const microgpt_variant *variant = test_variant_argument(argc == 6 ? 2 : argc, argv);
     const microgpt_variant *reference = microgpt_variant_find("naive");
     CHECK(reference != NULL, "the registry has no 'naive' variant");
     if (!reference)
@@ -17,12 +30,24 @@ int main(int argc, char **argv)
     dataset data;
     test_load_dataset(&data);
     model_shape shape = model_shape_default();
+    if (argc == 6) {
+        shape.n_embd = size_argument(argv[2]), shape.n_head = size_argument(argv[3]);
+        shape.n_layer = size_argument(argv[4]), shape.block_size = size_argument(argv[5]);
+        shape.vocab_size = data.vocab_size;
+        char error[256];
+        if (model_shape_check(&shape, error, sizeof error) != 0) {
+            fprintf(stderr, "test_gradients: %s\n", error);
+            return 2;
+        }
+    }
     gradient_check_result result = gradient_check(variant, reference, &data, &shape, 24);
     char status[64];
     gradient_status_text(&result, status, sizeof status);
-    printf("%s: %s; max |g - g_naive| %.3g over %zu documents; finite differences on %zu parameters, max error %.3g\n",
-           variant->name, status, result.max_reference_difference, result.documents,
-           result.finite_difference_parameters, result.max_finite_difference_error);
+    printf("%s at n_embd %d n_head %d n_layer %d block_size %d: %s; max |g - g_naive| %.3g over %zu documents; "
+           "finite differences on %zu parameters, max error %.3g\n",
+           variant->name, shape.n_embd, shape.n_head, shape.n_layer, shape.block_size, status,
+           result.max_reference_difference, result.documents, result.finite_difference_parameters,
+           result.max_finite_difference_error);
     CHECK(result.finite_difference_parameters >= 100, "only %zu parameters differenced",
           result.finite_difference_parameters);
     if (variant->expected_wrong) {
