@@ -1,5 +1,5 @@
-/* test_deep_graph: a graph deeper than a default 8 MB stack holds, through a
- * variant's backward (call_stack.h). Usage:
+/* test_deep_graph: a deep graph through a variant's backward (call_stack.h).
+ * Usage:
  *   test_deep_graph VARIANT [recursive] [N_EMBD N_HEAD N_LAYER BLOCK_SIZE]
  * (default size 4 1 500 4: about 25,000 nodes on the deepest path, and a
  * depth bound whose stack exceeds the 8 MB of a main thread, so that
@@ -9,9 +9,9 @@
  *
  * 1. On a stack sized by call_stack_run from the shape's depth bound, one
  *    step's gradients on a full-length document: the run completes, the
- *    sort's depth stays within model_shape_graph_depth_bound, and the
- *    gradients are bit-identical to the iterative sort's ('stack'), so the
- *    recursion visited the graph in the reference's order.
+ *    sort's depth stays within model_shape_graph_depth_bound, and an exact
+ *    variant's gradients are bit-identical to the iterative sort's ('stack'):
+ *    the reference's order survives at that depth.
  * 2. The same on a 128 KB thread stack, in a child process: a recursive
  *    variant must stop with exit 2 and the one-line message naming the
  *    limit; no variant may die of a signal. */
