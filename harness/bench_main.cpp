@@ -20,13 +20,27 @@
 //   update/<v>       one Adam update with that document's gradients; forward
 //                    and backward run untimed (zero gradients would take
 //                    pow's fast path and flatter the update)
+// At a model size other than the reference's (--n-embd, --n-head, --n-layer,
+// --block-size) each name ends in the size, e.g. train_full/<v>/e64_h4_l2_b16.
+// --sweep registers instead one benchmark per variant for `make sweep`
+// (scripts/run_sweep.py), one process per point so that peak RSS is the
+// point's own:
+//   sweep/<v>/e<E>_h<H>_l<L>_b<B>  the training run of --steps steps, with
+//                    graph size, sort depth and memory counters; its
+//                    gradient check runs at a small non-default size
+//                    (sweep_check_shape), since the variant's code does not
+//                    change with the size and a check at the larger points
+//                    would take longer than their run
 // Counters are set after the timed loop. Repetitions and output go through
 // Google Benchmark's own flags (--benchmark_repetitions, --benchmark_out).
 //
 // Variants keep their graph in static state: one model per variant at a
 // time. Benchmarks run one after another, each creating and destroying its
-// model, so that holds.
+// model, so that holds. They run where the stack fits the recursive sort of
+// the size's deepest graph (call_stack.h).
 #include <benchmark/benchmark.h>
+
+#include <sys/resource.h>
 
 #include <cerrno>
 #include <chrono>
@@ -37,6 +51,7 @@
 #include <vector>
 
 extern "C" {
+#include "call_stack.h"
 #include "dataset.h"
 #include "dataset_source.h"
 #include "gradient_check.h"
@@ -51,6 +66,11 @@ const char *const program = "microgpt-bench";
 
 // Finite-difference probes per parameter matrix in the gradient check.
 const size_t gradient_check_parameters_per_matrix = 8;
+// Where --sweep checks gradients: several layers and heads, small enough to
+// check in milliseconds (tests/CMakeLists.txt's gradients_size tests use it,
+// with more finite differences); a sweep starts a process per point.
+const model_shape sweep_check_shape = {8, 2, 2, 8, 0};
+const size_t sweep_check_parameters_per_matrix = 2;
 
 struct bench_options {
     std::vector<std::string> variants; // empty: all
@@ -59,11 +79,14 @@ struct bench_options {
     int k_steps = 300;
     int phase_iterations = 200;
     bool list_variants = false;
+    bool sweep = false;
+    model_shape shape = model_shape_default();
 };
 
 struct variant_context {
     const microgpt_variant *variant;
     const dataset *data;
+    model_shape shape; // vocab_size set
     gradient_check_result check;
     std::string status; // "bit-exact", "within tol 1.0e-16" or "wrong gradients"
 };
@@ -78,6 +101,7 @@ void usage(FILE *stream)
 {
     std::fprintf(stream,
                  "usage: %s [--variant NAME]... [--steps N] [--k-steps K] [--phase-iterations I]\n"
+                 "                      [--n-embd E] [--n-head H] [--n-layer L] [--block-size B] [--sweep]\n"
                  "                      [--data PATH] [--list-variants] [--help] [--benchmark_...]\n"
                  "Times every microgpt autograd variant (or those named) with Google Benchmark,\n"
                  "after checking its gradients against 'naive'.\n"
@@ -86,6 +110,14 @@ void usage(FILE *stream)
                  "  --k-steps K             steps of the short run compared with Python (default 300)\n"
                  "  --phase-iterations I    iterations of the forward/backward/update benchmarks\n"
                  "                          (default 200)\n"
+                 "  --n-embd E, --n-head H, --n-layer L, --block-size B\n"
+                 "                          model size (default: the reference's 16, 4, 1, 16; limits as\n"
+                 "                          in microgpt-<variant> --help); at another size the benchmark\n"
+                 "                          names end in it, e.g. train_full/naive/e64_h4_l2_b16\n"
+                 "  --sweep                 only sweep/<variant>/e<E>_h<H>_l<L>_b<B>: the training run of\n"
+                 "                          --steps steps with memory counters (peak RSS of the process:\n"
+                 "                          VmHWM, and getrusage's ru_maxrss);\n"
+                 "                          the gradient check runs at e8_h2_l2_b8 (make sweep)\n"
                  "  --data PATH             names file (default: $MICROGPT_DATA, else data/names.txt)\n"
                  "  --list-variants         print the variant names, one per line, and exit\n"
                  "Google Benchmark's flags pass through, e.g. --benchmark_repetitions=3\n"
@@ -124,8 +156,13 @@ bench_options parse_options(int *argc, char **argv)
             options.list_variants = true;
             continue;
         }
+        if (flag == "--sweep") {
+            options.sweep = true;
+            continue;
+        }
         bool takes_value = flag == "--variant" || flag == "--steps" || flag == "--k-steps" ||
-                           flag == "--phase-iterations" || flag == "--data";
+                           flag == "--phase-iterations" || flag == "--data" || flag == "--n-embd" ||
+                           flag == "--n-head" || flag == "--n-layer" || flag == "--block-size";
         if (!takes_value) {
             if (flag.rfind("--benchmark_", 0) != 0)
                 fail("unknown option '" + flag + "' (see --help)");
@@ -143,6 +180,14 @@ bench_options parse_options(int *argc, char **argv)
             options.k_steps = parse_count("--k-steps", value, 1, 1000000);
         else if (flag == "--phase-iterations")
             options.phase_iterations = parse_count("--phase-iterations", value, 1, 100000000);
+        else if (flag == "--n-embd")
+            options.shape.n_embd = parse_count("--n-embd", value, 1, MODEL_MAX_N_EMBD);
+        else if (flag == "--n-head")
+            options.shape.n_head = parse_count("--n-head", value, 1, MODEL_MAX_N_HEAD);
+        else if (flag == "--n-layer")
+            options.shape.n_layer = parse_count("--n-layer", value, 1, MODEL_MAX_N_LAYER);
+        else if (flag == "--block-size")
+            options.shape.block_size = parse_count("--block-size", value, 1, MODEL_MAX_BLOCK_SIZE);
         else
             options.data_path = value;
     }
@@ -159,15 +204,13 @@ struct fixed_document_model {
     const int *tokens;
     int token_count;
 
-    fixed_document_model(const microgpt_variant *v, const dataset *data) : variant(v)
+    fixed_document_model(const microgpt_variant *v, const dataset *data, const model_shape &shape) : variant(v)
     {
         python_random rng;
         python_random_seed(&rng, 42);
         size_t *order = training_document_order(data, &rng);
         tokens = dataset_doc_tokens(data, order[0], &token_count);
         std::free(order);
-        model_shape shape = model_shape_default();
-        shape.vocab_size = data->vocab_size;
         m = variant->create(&shape, &rng);
     }
     ~fixed_document_model() { variant->destroy(m); }
@@ -188,12 +231,40 @@ void set_check_counters(benchmark::State &state, const variant_context &context)
     state.counters["expected_wrong"] = context.variant->expected_wrong;
 }
 
-void benchmark_training_run(benchmark::State &state, const variant_context *context, int steps)
+// The process's peak resident set so far, from getrusage: ru_maxrss, in
+// kilobytes on Linux.
+double ru_maxrss_bytes()
+{
+    struct rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
+    return 1024.0 * static_cast<double>(usage.ru_maxrss);
+}
+
+// This program's own peak resident set: VmHWM of /proc/self/status where
+// there is one, else ru_maxrss. Linux carries ru_maxrss over fork and exec
+// (it keeps the larger of the parent's peak and the new program's), so a
+// harness started by a 60 MB Python reports at least 60 MB there; VmHWM
+// belongs to the address space exec made.
+double peak_rss_bytes()
+{
+    FILE *status = std::fopen("/proc/self/status", "r");
+    char line[256];
+    double kilobytes = -1.0;
+    while (status && std::fgets(line, sizeof line, status))
+        if (std::sscanf(line, "VmHWM: %lf kB", &kilobytes) == 1)
+            break;
+    if (status)
+        std::fclose(status);
+    return kilobytes >= 0.0 ? 1024.0 * kilobytes : ru_maxrss_bytes();
+}
+
+void benchmark_training_run(benchmark::State &state, const variant_context *context, int steps, bool sweep)
 {
     run_options options = {};
     options.steps = steps;
     options.samples = 0;
-    options.shape = model_shape_default();
+    options.shape = context->shape;
+    double rss_before = peak_rss_bytes();
     run_report report = {};
     double mean_loss = 0.0;
     for (auto _ : state) {
@@ -217,6 +288,22 @@ void benchmark_training_run(benchmark::State &state, const variant_context *cont
     state.counters["forward_seconds"] = report.forward_seconds;
     state.counters["backward_seconds"] = report.backward_seconds;
     state.counters["update_seconds"] = report.update_seconds;
+    state.counters["sort_depth_max"] = static_cast<double>(report.sort_depth.max);
+    if (sweep) {
+        state.counters["n_embd"] = context->shape.n_embd;
+        state.counters["n_head"] = context->shape.n_head;
+        state.counters["n_layer"] = context->shape.n_layer;
+        state.counters["block_size"] = context->shape.block_size;
+        state.counters["parameters"] = static_cast<double>(report.parameter_count);
+        state.counters["edges_max"] = static_cast<double>(report.edges.max);
+        state.counters["bytes_max"] = static_cast<double>(report.bytes.max);
+        state.counters["sort_depth_mean"] = report.sort_depth.mean;
+        state.counters["sort_depth_bound"] = model_shape_graph_depth_bound(&context->shape);
+        state.counters["nodes_bound"] = model_shape_graph_nodes_bound(&context->shape);
+        state.counters["rss_before_run_bytes"] = rss_before;
+        state.counters["max_rss_bytes"] = peak_rss_bytes();
+        state.counters["ru_maxrss_bytes"] = ru_maxrss_bytes();
+    }
     set_check_counters(state, *context);
     run_report_free(&report);
 }
@@ -228,7 +315,7 @@ enum class phase { forward, backward, update };
 // the parameters are put back (so every iteration sees the same model).
 void benchmark_phase(benchmark::State &state, const variant_context *context, phase timed)
 {
-    fixed_document_model fixed(context->variant, context->data);
+    fixed_document_model fixed(context->variant, context->data, context->shape);
     const microgpt_variant *variant = context->variant;
     std::vector<double> parameters(variant->parameter_count(fixed.m));
     variant->get_parameters(fixed.m, parameters.data());
@@ -257,8 +344,8 @@ void benchmark_phase(benchmark::State &state, const variant_context *context, ph
     }
     if (timed == phase::forward)
         variant->loss_and_gradients(fixed.m, fixed.tokens, fixed.token_count, nullptr, &size);
-    int positions = fixed.token_count - 1 < model_shape_default().block_size ? fixed.token_count - 1
-                                                                              : model_shape_default().block_size;
+    int positions = fixed.token_count - 1 < context->shape.block_size ? fixed.token_count - 1
+                                                                       : context->shape.block_size;
     double iterations = static_cast<double>(state.iterations());
     state.counters["positions"] = positions;
     state.counters["nodes"] = static_cast<double>(size.nodes);
@@ -294,6 +381,95 @@ std::string format_double(const char *format, double value)
     char text[64];
     std::snprintf(text, sizeof text, format, value);
     return text;
+}
+
+// "e64_h4_l2_b16": a size in benchmark names and the JSON context.
+std::string shape_name(const model_shape &shape)
+{
+    return "e" + std::to_string(shape.n_embd) + "_h" + std::to_string(shape.n_head) + "_l" +
+           std::to_string(shape.n_layer) + "_b" + std::to_string(shape.block_size);
+}
+
+struct benchmark_run {
+    const bench_options *options;
+    const dataset *data;
+    std::vector<const microgpt_variant *> selected;
+    const microgpt_variant *reference;
+    model_shape shape, check_shape; // vocab_size set
+};
+
+// Checks every selected variant, then registers and runs its benchmarks:
+// on a stack that fits the recursive sort (call_stack_run).
+void check_and_run(void *argument)
+{
+    const benchmark_run &run = *static_cast<const benchmark_run *>(argument);
+    const bench_options &options = *run.options;
+    // Checked before anything is timed; contexts live until the benchmarks ran.
+    std::vector<variant_context> contexts;
+    contexts.reserve(run.selected.size());
+    for (const microgpt_variant *variant : run.selected) {
+        variant_context context = {variant, run.data, run.shape, {}, ""};
+        context.check = gradient_check(variant, run.reference, run.data, &run.check_shape,
+                                       options.sweep ? sweep_check_parameters_per_matrix
+                                                     : gradient_check_parameters_per_matrix);
+        char status[64];
+        gradient_status_text(&context.check, status, sizeof status);
+        context.status = status;
+        // A negative control (VARIANT_EXPECTED_WRONG) is meant to fail: its row
+        // says so, and the driver does not count it as a failure.
+        if (variant->expected_wrong && context.check.status == GRADIENTS_WRONG)
+            context.status += " (negative control)";
+        std::fprintf(stderr, "%s: %s: gradient check %s (max |g - g_naive| %.3g, max finite-difference error %.3g)\n",
+                     program, variant->name, status, context.check.max_reference_difference,
+                     context.check.max_finite_difference_error);
+        benchmark::AddCustomContext(std::string("microgpt_gradient_check/") + variant->name,
+                                    context.status + "; max |g - g_naive| " +
+                                        format_double("%.17g", context.check.max_reference_difference) +
+                                        "; max finite-difference error " +
+                                        format_double("%.3g", context.check.max_finite_difference_error) + " on " +
+                                        std::to_string(context.check.finite_difference_parameters) +
+                                        " parameters; " + std::to_string(context.check.documents) + " documents");
+        benchmark::AddCustomContext(std::string("microgpt_variant/") + variant->name, variant->description);
+        contexts.push_back(context);
+    }
+
+    // The reference's size keeps the names compare.py matches across runs.
+    model_shape reference_size = model_shape_default();
+    bool default_size = run.shape.n_embd == reference_size.n_embd && run.shape.n_head == reference_size.n_head &&
+                        run.shape.n_layer == reference_size.n_layer &&
+                        run.shape.block_size == reference_size.block_size;
+    std::string size_suffix = default_size ? "" : "/" + shape_name(run.shape);
+    for (const variant_context &context : contexts) {
+        std::string name = context.variant->name;
+        if (options.sweep) {
+            benchmark::RegisterBenchmark(("sweep/" + name + "/" + shape_name(run.shape)).c_str(),
+                                         benchmark_training_run, &context, options.steps, true)
+                ->Iterations(1)
+                ->UseManualTime()
+                ->Unit(benchmark::kMillisecond);
+            continue;
+        }
+        benchmark::RegisterBenchmark(("train_full/" + name + size_suffix).c_str(), benchmark_training_run, &context,
+                                     options.steps, false)
+            ->Iterations(1)
+            ->UseManualTime()
+            ->Unit(benchmark::kMillisecond);
+        benchmark::RegisterBenchmark(("train_k/" + name + size_suffix).c_str(), benchmark_training_run, &context,
+                                     options.k_steps, false)
+            ->Iterations(1)
+            ->UseManualTime()
+            ->Unit(benchmark::kMillisecond);
+        const struct {
+            const char *label;
+            phase timed;
+        } phases[] = {{"forward/", phase::forward}, {"backward/", phase::backward}, {"update/", phase::update}};
+        for (const auto &p : phases)
+            benchmark::RegisterBenchmark((p.label + name + size_suffix).c_str(), benchmark_phase, &context, p.timed)
+                ->Iterations(options.phase_iterations)
+                ->UseManualTime()
+                ->Unit(benchmark::kMicrosecond);
+    }
+    benchmark::RunSpecifiedBenchmarks();
 }
 
 } // namespace
@@ -341,62 +517,26 @@ int main(int argc, char **argv)
     benchmark::AddCustomContext("microgpt_cxx_compiler", MICROGPT_CXX_COMPILER);
     benchmark::AddCustomContext("microgpt_build_type", MICROGPT_BUILD_TYPE);
     {
-        fixed_document_model fixed(reference, &data);
+        model_shape shape = model_shape_default();
+        shape.vocab_size = data.vocab_size;
+        fixed_document_model fixed(reference, &data, shape);
         std::string text;
         for (int i = 1; i + 1 < fixed.token_count; i++)
             text += data.characters[fixed.tokens[i]];
         benchmark::AddCustomContext("microgpt_phase_document", text);
     }
 
-    // Checked before anything is timed; contexts live until the end of main.
-    model_shape shape = model_shape_default();
-    std::vector<variant_context> contexts;
-    contexts.reserve(selected.size());
-    for (const microgpt_variant *variant : selected) {
-        variant_context context = {variant, &data, {}, ""};
-        context.check = gradient_check(variant, reference, &data, &shape, gradient_check_parameters_per_matrix);
-        char status[64];
-        gradient_status_text(&context.check, status, sizeof status);
-        context.status = status;
-        // A negative control (VARIANT_EXPECTED_WRONG) is meant to fail: its row
-        // says so, and the driver does not count it as a failure.
-        if (variant->expected_wrong && context.check.status == GRADIENTS_WRONG)
-            context.status += " (negative control)";
-        std::fprintf(stderr, "%s: %s: gradient check %s (max |g - g_naive| %.3g, max finite-difference error %.3g)\n",
-                     program, variant->name, status, context.check.max_reference_difference,
-                     context.check.max_finite_difference_error);
-        benchmark::AddCustomContext(std::string("microgpt_gradient_check/") + variant->name,
-                                    context.status + "; max |g - g_naive| " +
-                                        format_double("%.17g", context.check.max_reference_difference) +
-                                        "; max finite-difference error " +
-                                        format_double("%.3g", context.check.max_finite_difference_error) + " on " +
-                                        std::to_string(context.check.finite_difference_parameters) +
-                                        " parameters; " + std::to_string(context.check.documents) + " documents");
-        benchmark::AddCustomContext(std::string("microgpt_variant/") + variant->name, variant->description);
-        contexts.push_back(context);
-    }
-
-    for (const variant_context &context : contexts) {
-        std::string name = context.variant->name;
-        benchmark::RegisterBenchmark(("train_full/" + name).c_str(), benchmark_training_run, &context, options.steps)
-            ->Iterations(1)
-            ->UseManualTime()
-            ->Unit(benchmark::kMillisecond);
-        benchmark::RegisterBenchmark(("train_k/" + name).c_str(), benchmark_training_run, &context, options.k_steps)
-            ->Iterations(1)
-            ->UseManualTime()
-            ->Unit(benchmark::kMillisecond);
-        const struct {
-            const char *label;
-            phase timed;
-        } phases[] = {{"forward/", phase::forward}, {"backward/", phase::backward}, {"update/", phase::update}};
-        for (const auto &p : phases)
-            benchmark::RegisterBenchmark((p.label + name).c_str(), benchmark_phase, &context, p.timed)
-                ->Iterations(options.phase_iterations)
-                ->UseManualTime()
-                ->Unit(benchmark::kMicrosecond);
-    }
-    benchmark::RunSpecifiedBenchmarks();
+    model_shape shape = options.shape;
+    shape.vocab_size = data.vocab_size;
+    if (model_shape_check(&shape, error, sizeof error) != 0)
+        fail(error);
+    model_shape check_shape = options.sweep ? sweep_check_shape : shape;
+    check_shape.vocab_size = data.vocab_size;
+    benchmark::AddCustomContext("microgpt_shape", shape_name(shape));
+    benchmark::AddCustomContext("microgpt_gradient_check_shape", shape_name(check_shape));
+    benchmark_run run = {&options, &data, selected, reference, shape, check_shape};
+    model_shape deepest = check_shape.n_layer * check_shape.n_embd > shape.n_layer * shape.n_embd ? check_shape : shape;
+    call_stack_run(call_stack_bytes_for_depth(model_shape_graph_depth_bound(&deepest)), check_and_run, &run);
     benchmark::Shutdown();
     dataset_free(&data);
     return 0;
