@@ -72,7 +72,7 @@ BENCH_FLAGS = --bench $(BUILD_DIR)/microgpt-bench --output-dir $(RESULTS_DIR) --
   $(if $(filter 1 yes true,$(FULL)),--full) $(if $(README),--readme $(README))
 COMPARE_PY = /usr/share/benchmark/compare.py
 
-.PHONY: bench plot table compare check-plot-python
+.PHONY: bench plot table compare check-plot-python sweep sweep-plot
 
 check-plot-python:
 	@test -n "$(PLOT_PYTHON)" || { echo "no python3 can import matplotlib:" \
@@ -86,6 +86,21 @@ plot: check-plot-python
 
 table: check-plot-python
 	$(PLOT_PYTHON) scripts/make_table.py --results-dir $(RESULTS_DIR) $(if $(README),--readme $(README))
+
+# Model-size sweep (scripts/run_sweep.py --help): every variant over n_embd
+# 16,32,64,128 x n_layer 1,2,4 (20 steps per point, a fresh process each),
+# into $(SWEEP_DIR): sweep.json, sweep_run.json, sweep.csv and the plots.
+# QUICK=1: n_embd 16,32 x n_layer 1,2, 5 steps, into build/sweep-quick so the
+# committed results/ stay as they are.
+QUICK_SWEEP = $(filter 1 yes true,$(QUICK))
+SWEEP_DIR ?= $(if $(QUICK_SWEEP),$(BUILD_DIR)/sweep-quick,$(RESULTS_DIR))
+
+sweep: build check-plot-python
+	$(PLOT_PYTHON) scripts/run_sweep.py --bench $(BUILD_DIR)/microgpt-bench --output-dir $(SWEEP_DIR) \
+	  $(if $(QUICK_SWEEP),--quick)
+
+sweep-plot: check-plot-python
+	$(PLOT_PYTHON) scripts/plot_sweep.py --results-dir $(SWEEP_DIR)
 
 compare: check-plot-python
 	@test -n "$(A)" -a -n "$(B)" || { echo "usage: make compare A=old.json B=new.json" >&2; exit 2; }
