@@ -23,6 +23,7 @@ import datetime
 import json
 import os
 import platform
+import shutil
 import signal
 import sys
 import tempfile
@@ -97,23 +98,28 @@ def grid(args):
     return sorted(points, key=lambda point: (point[1] * point[0] ** 2, point))
 
 
-def run_point(args, variant, n_embd, n_layer, work_dir):
+def run_point(args, harness, variant, n_embd, n_layer, work_dir):
     """One process of the harness at one point: (outcome, its JSON or None)."""
     name = shape_name(n_embd, args.n_head, n_layer, args.block_size)
     stem = os.path.join(work_dir, f"{variant}-{name}")
-    command = [args.bench, "--sweep", "--variant", variant, "--steps", str(args.steps),
+    command = [harness, "--sweep", "--variant", variant, "--steps", str(args.steps),
                "--n-embd", str(n_embd), "--n-head", str(args.n_head), "--n-layer", str(n_layer),
                "--block-size", str(args.block_size),
                f"--benchmark_out={stem}.json", "--benchmark_out_format=json"]
     if args.data:
         command += ["--data", args.data]
-    returncode, seconds = run_bench.run_logged(command, stem + ".out", stem + ".err", args.timeout)
+    try:
+        returncode, seconds = run_bench.run_logged(command, stem + ".out", stem + ".err", args.timeout)
+    except OSError as error:
+        returncode, seconds = error, 0.0
     if returncode == -signal.SIGINT:
         raise KeyboardInterrupt
     outcome = {"variant": variant, "shape": name, "n_embd": n_embd, "n_layer": n_layer, "status": "ok",
-               "exit_code": returncode, "seconds": round(seconds, 3)}
+               "exit_code": returncode if isinstance(returncode, int) else None, "seconds": round(seconds, 3)}
     result = None
-    if returncode is None:
+    if isinstance(returncode, OSError):
+        outcome["status"] = f"failed: cannot run {harness}: {returncode.strerror}"
+    elif returncode is None:
         outcome["status"] = f"failed: timed out after {args.timeout:g} s"
     elif returncode != 0:
         outcome["status"] = run_bench.failure_reason(returncode, stem + ".err")
@@ -194,11 +200,15 @@ def main(argv=None):
     started, load_before = time.monotonic(), list(os.getloadavg())
     try:
         with tempfile.TemporaryDirectory(prefix="microgpt-sweep-") as work_dir:
+            # Every point runs this copy: a rebuild during the sweep (make in
+            # another shell) neither breaks it nor mixes two builds.
+            harness = os.path.join(work_dir, os.path.basename(args.bench))
+            shutil.copy2(args.bench, harness)
             outcomes, results, index = [], [], 0
             for n_embd, n_layer in points:
                 for variant in variants:
                     index += 1
-                    outcome, result = run_point(args, variant, n_embd, n_layer, work_dir)
+                    outcome, result = run_point(args, harness, variant, n_embd, n_layer, work_dir)
                     log(progress_line(index, count, outcome, result))
                     if outcome.get("stderr_tail"):
                         log("    " + outcome["stderr_tail"].replace("\n", "\n    "))
