@@ -26,7 +26,10 @@
 // (scripts/run_sweep.py), one process per point so that peak RSS is the
 // point's own:
 //   sweep/<v>/e<E>_h<H>_l<L>_b<B>  the training run of --steps steps, with
-//                    graph size, sort depth and memory counters; its
+//                    graph size, sort depth and memory counters, repeated
+//                    as an iteration until --benchmark_min_time (so the
+//                    small sizes, a few milliseconds a run, are averaged
+//                    over many runs and the large ones run once); its
 //                    gradient check runs at a small non-default size
 //                    (sweep_check_shape), since the variant's code does not
 //                    change with the size and a check at the larger points
@@ -116,7 +119,8 @@ void usage(FILE *stream)
                  "                          names end in it, e.g. train_full/naive/e64_h4_l2_b16\n"
                  "  --sweep                 only sweep/<variant>/e<E>_h<H>_l<L>_b<B>: the training run of\n"
                  "                          --steps steps with memory counters (peak RSS of the process:\n"
-                 "                          VmHWM, and getrusage's ru_maxrss);\n"
+                 "                          VmHWM, and getrusage's ru_maxrss), repeated until\n"
+                 "                          --benchmark_min_time;\n"
                  "                          the gradient check runs at e8_h2_l2_b8 (make sweep)\n"
                  "  --data PATH             names file (default: $MICROGPT_DATA, else data/names.txt)\n"
                  "  --list-variants         print the variant names, one per line, and exit\n"
@@ -264,7 +268,9 @@ void benchmark_training_run(benchmark::State &state, const variant_context *cont
     options.steps = steps;
     options.samples = 0;
     options.shape = context->shape;
-    double rss_before = peak_rss_bytes();
+    // Google Benchmark calls this function again as it settles the number of
+    // iterations: the peak before the first call is the setup's.
+    static const double rss_before = peak_rss_bytes();
     run_report report = {};
     double mean_loss = 0.0;
     for (auto _ : state) {
@@ -444,7 +450,6 @@ void check_and_run(void *argument)
         if (options.sweep) {
             benchmark::RegisterBenchmark(("sweep/" + name + "/" + shape_name(run.shape)).c_str(),
                                          benchmark_training_run, &context, options.steps, true)
-                ->Iterations(1)
                 ->UseManualTime()
                 ->Unit(benchmark::kMillisecond);
             continue;

@@ -32,7 +32,7 @@ import plot_results
 SWEEP_FILE = "sweep.json"
 SWEEP_RUN_FILE = "sweep_run.json"
 CSV_FILE = "sweep.csv"
-CSV_COLUMNS = ("variant", "n_embd", "n_head", "n_layer", "block_size", "parameters", "status", "steps",
+CSV_COLUMNS = ("variant", "n_embd", "n_head", "n_layer", "block_size", "parameters", "status", "steps", "runs",
                "ms_per_step", "forward_ms_per_step", "backward_ms_per_step", "update_ms_per_step",
                "nodes_per_step", "nodes_max", "edges_per_step", "graph_bytes_per_step", "graph_bytes_max",
                "graph_bytes_per_node", "reference_nodes_per_step", "ns_per_node", "ns_per_reference_node",
@@ -71,7 +71,7 @@ def _point_row(outcome, entry):
     seconds = bench_results.entry_seconds(entry)
     nodes = entry["nodes_per_step"]
     row.update(
-        status=entry.get("label", "") or "unchecked", steps=steps,
+        status=entry.get("label", "") or "unchecked", steps=steps, runs=int(entry["iterations"]),
         n_head=int(entry["n_head"]), block_size=int(entry["block_size"]), parameters=int(entry["parameters"]),
         ms_per_step=1e3 * seconds / steps,
         forward_ms_per_step=1e3 * entry["forward_seconds"] / steps,
@@ -191,7 +191,21 @@ def notes_text(notes):
 def title_suffix(run_json):
     settings = run_json["settings"]
     return (f"n_embd {','.join(map(str, settings['n_embd']))} x n_layer {','.join(map(str, settings['n_layer']))}, "
-            f"n_head {settings['n_head']}, block_size {settings['block_size']}, {settings['steps']} steps per point")
+            f"n_head {settings['n_head']}, block_size {settings['block_size']}, runs of {settings['steps']} steps")
+
+
+def finish_two_panels(figure, axes_with_every_variant, notes):
+    """One legend below both panels (the panel that has every variant gives
+    the entries), the notes under it."""
+    handles, labels = axes_with_every_variant.get_legend_handles_labels()
+    columns = min(len(labels), 5) or 1
+    legend_rows = (len(labels) + columns - 1) // columns
+    bottom = 0.02 + 0.05 * legend_rows + 0.035 * len(notes)
+    figure.tight_layout(rect=(0, bottom, 1, 1))
+    figure.legend(handles, labels, loc="lower center", ncol=columns, fontsize=8, frameon=False,
+                  bbox_to_anchor=(0.5, 0.035 * len(notes)))
+    if notes:
+        figure.text(0.01, 0.01, notes_text(notes), fontsize=8, color="#555555")
 
 
 def failed_note(all_rows):
@@ -248,17 +262,14 @@ def plot_ns_per_node(plt, all_rows, run_json):
     for axes in (own, reference):
         log_log_axes(axes)
         axes.set_xlabel("reference graph nodes per step (naive's graph at that size)")
-        axes.legend(fontsize=8)
     own.set_ylabel("ns per node of the variant's own graph")
     own.set_title("cost per node of the variant's graph", fontsize=10)
-    reference.set_ylabel("ns per reference-graph node (time per step / naive's nodes)")
+    reference.set_ylabel("ns per reference node (step time / naive's nodes)")
     reference.set_title("cost per unit of model work (same unit for every variant)", fontsize=10)
     figure.suptitle("microgpt sweep: " + title_suffix(run_json), fontsize=10)
     notes = [f"left: {', '.join(without_graph)} has no graph (0 nodes); it is on the right"] if without_graph else []
     notes += failed_note(all_rows)
-    figure.tight_layout(rect=(0, 0.04 * len(notes), 1, 1))
-    if notes:
-        figure.text(0.01, 0.01, notes_text(notes), fontsize=8, color="#555555")
+    finish_two_panels(figure, reference, notes)
     return figure
 
 
@@ -266,6 +277,7 @@ def plot_memory(plt, all_rows, run_json):
     grouped = by_variant(all_rows)
     colors = variant_colors(list(grouped), plt)
     figure, (rss, graph) = plt.subplots(1, 2, figsize=(12, 5))
+    without_bytes = []
     for variant, variant_rows in grouped.items():
         style = line_style(variant, variant_rows, colors)
         points = sorted(((row["reference_nodes_per_step"], row["peak_rss_bytes"] / 2**20, row["graph_bytes_per_step"])
@@ -276,19 +288,18 @@ def plot_memory(plt, all_rows, run_json):
         if graph_points:
             graph.plot([p[0] for p in graph_points], [p[1] for p in graph_points],
                        label=legend_name(variant, variant_rows), **style)
+        elif points:
+            without_bytes.append(variant)
     for axes in (rss, graph):
         log_log_axes(axes)
         axes.set_xlabel("reference graph nodes per step (naive's graph at that size)")
-        axes.legend(fontsize=8)
     rss.set_ylabel("peak RSS of the process (MB, VmHWM)")
     rss.set_title("peak resident memory", fontsize=10)
     graph.set_ylabel("graph memory per step (MB, mean over the steps)")
     graph.set_title("memory the step's graph holds (variant's own count)", fontsize=10)
     figure.suptitle("microgpt sweep: " + title_suffix(run_json), fontsize=10)
-    notes = failed_note(all_rows)
-    figure.tight_layout(rect=(0, 0.04 * len(notes), 1, 1))
-    if notes:
-        figure.text(0.01, 0.01, notes_text(notes), fontsize=8, color="#555555")
+    notes = [f"right: {', '.join(without_bytes)} reports no graph bytes"] if without_bytes else []
+    finish_two_panels(figure, rss, notes + failed_note(all_rows))
     return figure
 
 

@@ -3,7 +3,8 @@
 
 For every variant the harness has (microgpt-bench --list-variants) and every
 point of a grid over n_embd and n_layer (n_head and block_size fixed), one
-process of `microgpt-bench --sweep` trains --steps steps and reports, as
+process of `microgpt-bench --sweep` trains --steps steps (as many times as
+fit in --min-time seconds, at least once) and reports, as
 Google Benchmark JSON: time per step, graph nodes and edges per step, graph
 bytes per step, the depth of the topological sort, and the process's peak RSS
 (getrusage; a fresh process per point, so the peak is that point's). Writes
@@ -42,6 +43,9 @@ DEFAULT_STEPS = 20
 QUICK_N_EMBD = (16, 32)
 QUICK_N_LAYER = (1, 2)
 QUICK_STEPS = 5
+# The small sizes take milliseconds a run: averaging runs over half a second
+# each steadies them, for about a minute more in all.
+DEFAULT_MIN_TIME = 0.5
 
 
 def log(message):
@@ -71,6 +75,9 @@ def parse_arguments(argv):
     parser.add_argument("--n-head", type=int, default=4, help="attention heads at every point (default 4)")
     parser.add_argument("--block-size", type=int, default=16, help="context length at every point (default 16)")
     parser.add_argument("--steps", type=int, help=f"training steps per point (default {DEFAULT_STEPS})")
+    parser.add_argument("--min-time", type=float, default=DEFAULT_MIN_TIME,
+                        help="seconds of training runs per point, averaged (Google Benchmark's "
+                             f"--benchmark_min_time; default {DEFAULT_MIN_TIME}); a longer run runs once")
     parser.add_argument("--variants", help="comma-separated variants (default: all the binary has)")
     parser.add_argument("--data", help="names file (default: the harness's own default)")
     parser.add_argument("--timeout", type=float, default=600, help="seconds before a point counts as failed")
@@ -81,6 +88,8 @@ def parse_arguments(argv):
     for name in ("steps", "n_head", "block_size"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    if not 0 <= args.min_time <= 60:
+        parser.error(f"--min-time must be from 0 to 60 seconds, got {args.min_time:g}")
     indivisible = [embd for embd in args.n_embd if embd % args.n_head]
     if indivisible:
         parser.error(f"--n-embd {','.join(map(str, indivisible))} not divisible by --n-head {args.n_head}")
@@ -104,7 +113,7 @@ def run_point(args, harness, variant, n_embd, n_layer, work_dir):
     stem = os.path.join(work_dir, f"{variant}-{name}")
     command = [harness, "--sweep", "--variant", variant, "--steps", str(args.steps),
                "--n-embd", str(n_embd), "--n-head", str(args.n_head), "--n-layer", str(n_layer),
-               "--block-size", str(args.block_size),
+               "--block-size", str(args.block_size), f"--benchmark_min_time={args.min_time:g}",
                f"--benchmark_out={stem}.json", "--benchmark_out_format=json"]
     if args.data:
         command += ["--data", args.data]
@@ -149,13 +158,20 @@ def progress_line(index, count, outcome, result):
     text += f", peak RSS {entry['max_rss_bytes'] / 2**20:.0f} MB"
     if entry["sort_depth_max"] > 0:
         text += f", sort depth {entry['sort_depth_max']:,.0f}"
-    return f"{head} {text}, {entry['label']} ({outcome['seconds']:.1f} s)"
+    runs = f"{entry['iterations']} runs" if entry["iterations"] > 1 else "1 run"
+    return f"{head} {text}, {entry['label']} ({runs}, {outcome['seconds']:.1f} s)"
 
 
-def sweep_metadata(args, merged, outcomes, load_before, wall_seconds):
-    context = merged.get("context", {})
+def git_state():
+    """The commit and whether tracked files differ from it; taken when the
+    harness is copied, since the tree may change while the sweep runs."""
     commit = run_bench.command_output(["git", "rev-parse", "HEAD"], cwd=PROJECT_DIR)
     status = run_bench.command_output(["git", "status", "--porcelain", "--untracked-files=no"], cwd=PROJECT_DIR)
+    return {"commit": commit or "unknown", "dirty": bool(status)}
+
+
+def sweep_metadata(args, merged, outcomes, git, load_before, wall_seconds):
+    context = merged.get("context", {})
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "machine": {"uname": " ".join(platform.uname()), "cpu_model": run_bench.cpu_model(), "cpus": os.cpu_count(),
@@ -163,8 +179,8 @@ def sweep_metadata(args, merged, outcomes, load_before, wall_seconds):
         "c_compiler": context.get("microgpt_c_compiler", "unknown"),
         "c_flags": context.get("microgpt_c_flags", "unknown"),
         "benchmark_library_build_type": context.get("library_build_type", "unknown"),
-        "git": {"commit": commit or "unknown", "dirty": bool(status)},
-        "settings": {"steps": args.steps, "n_embd": list(args.n_embd), "n_layer": list(args.n_layer),
+        "git": git,
+        "settings": {"steps": args.steps, "min_time": args.min_time, "n_embd": list(args.n_embd), "n_layer": list(args.n_layer),
                      "n_head": args.n_head, "block_size": args.block_size, "quick": args.quick,
                      "gradient_check_shape": context.get("microgpt_gradient_check_shape"),
                      "bench": os.path.relpath(args.bench, PROJECT_DIR)},
@@ -204,6 +220,7 @@ def main(argv=None):
             # another shell) neither breaks it nor mixes two builds.
             harness = os.path.join(work_dir, os.path.basename(args.bench))
             shutil.copy2(args.bench, harness)
+            git = git_state()
             outcomes, results, index = [], [], 0
             for n_embd, n_layer in points:
                 for variant in variants:
@@ -216,7 +233,7 @@ def main(argv=None):
                     if result is not None:
                         results.append(result)
             merged = run_bench.merge_benchmarks(results)
-            run = sweep_metadata(args, merged, outcomes, load_before, time.monotonic() - started)
+            run = sweep_metadata(args, merged, outcomes, git, load_before, time.monotonic() - started)
             outputs = {plot_sweep.SWEEP_FILE: bench_results.json_text(merged),
                        plot_sweep.SWEEP_RUN_FILE: bench_results.json_text(run)}
             outputs.update(plot_sweep.render(merged, run))

@@ -33,7 +33,8 @@ sys.path.insert(0, os.path.join(PROJECT_DIR, "scripts"))
 
 import plot_sweep  # noqa: E402
 
-TINY = ["--n-embd", "8,16", "--n-layer", "1,2", "--n-head", "2", "--block-size", "8", "--steps", "2"]
+TINY = ["--n-embd", "8,16", "--n-layer", "1,2", "--n-head", "2", "--block-size", "8", "--steps", "2",
+        "--min-time", "0.02"]
 SHAPES = ("e8_h2_l1_b8", "e8_h2_l2_b8", "e16_h2_l1_b8", "e16_h2_l2_b8")  # smallest model first
 OUTPUTS = ("sweep.json", "sweep_run.json", "sweep.csv", "sweep_time_vs_nodes.png", "sweep_ns_per_node.png",
            "sweep_memory.png")
@@ -104,6 +105,7 @@ class SweepDriverTest(unittest.TestCase):
                 self.assertTrue(row["status"] in ("bit-exact", "wrong gradients (negative control)")
                                 or row["status"].startswith("within tol"), row["status"])
                 self.assertEqual((row["n_head"], row["block_size"], row["steps"]), ("2", "8", "2"))
+                self.assertGreaterEqual(int(row["runs"]), 1)
                 embd, layers = int(row["n_embd"]), int(row["n_layer"])
                 self.assertEqual(int(row["parameters"]), 2 * 27 * embd + 8 * embd + 12 * layers * embd * embd)
                 self.assertGreater(float(row["ms_per_step"]), 0)
@@ -125,7 +127,7 @@ class SweepDriverTest(unittest.TestCase):
                 self.assertEqual(row["sort_depth_max"], reference["sort_depth_max"])
                 self.assertGreater(int(row["sort_depth_max"]), 0)
         with open(os.path.join(self.output, "sweep.json")) as f:
-            names = {entry["run_name"].split("/iterations")[0] for entry in json.load(f)["benchmarks"]}
+            names = {"/".join(entry["run_name"].split("/")[:3]) for entry in json.load(f)["benchmarks"]}
         self.assertEqual(names, {f"sweep/{variant}/{shape}" for variant in variants for shape in SHAPES})
         with open(os.path.join(self.output, "sweep_run.json")) as f:
             run = json.load(f)
@@ -140,7 +142,7 @@ class SweepDriverTest(unittest.TestCase):
         os.chmod(wrapper, 0o755)
         crash = f"{variants[0]}/e16_h2_l1_b8"
         result = self.run_sweep("--n-embd", "8,16", "--n-layer", "1", "--n-head", "2", "--block-size", "8",
-                                "--steps", "2", bench=wrapper, environment={"CRASH_POINT": crash})
+                                "--steps", "2", "--min-time", "0", bench=wrapper, environment={"CRASH_POINT": crash})
         self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
         self.assertIn(f"{variants[0]} e16_h2_l1_b8: failed: killed by SIGSEGV", result.stdout)
         self.assertIn("about to crash", result.stdout)
@@ -175,7 +177,7 @@ def made_up_run():
             benchmarks.append({
                 "name": f"sweep/{variant}/{shape}/iterations:1/manual_time",
                 "run_name": f"sweep/{variant}/{shape}/iterations:1/manual_time", "run_type": "iteration",
-                "repetition_index": 0, "real_time": 10 * milliseconds, "time_unit": "ms", "steps": 10.0,
+                "repetition_index": 0, "iterations": 3, "real_time": 10 * milliseconds, "time_unit": "ms", "steps": 10.0,
                 "n_embd": embd, "n_head": 4, "n_layer": 1, "block_size": 16, "parameters": 1000.0 * embd,
                 "nodes_per_step": nodes, "nodes_max": 2 * nodes, "edges_per_step": 2 * nodes,
                 "bytes_per_step": 80 * nodes if nodes else 4096.0, "bytes_max": 160 * nodes,
@@ -183,7 +185,7 @@ def made_up_run():
                 "update_seconds": 0.001 * milliseconds, "sort_depth_max": 300.0 if variant == "naive" else 0.0,
                 "sort_depth_bound": 400.0, "max_rss_bytes": 1e7 + 100 * nodes, "rss_before_run_bytes": 1e7,
                 "ru_maxrss_bytes": 6e7, "label": "bit-exact"})
-    run = {"settings": {"steps": 10, "n_embd": [16, 32, 64], "n_layer": [1], "n_head": 4, "block_size": 16},
+    run = {"settings": {"steps": 10, "min_time": 0.5, "n_embd": [16, 32, 64], "n_layer": [1], "n_head": 4, "block_size": 16},
            "points": points}
     return {"context": {}, "benchmarks": benchmarks}, run
 
