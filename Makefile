@@ -89,18 +89,21 @@ table: check-plot-python
 
 # Model-size sweep (scripts/run_sweep.py --help): every variant over n_embd
 # 16,32,64,128 x n_layer 1,2,4 (20 steps per point, a fresh process each),
-# into $(SWEEP_DIR): sweep.json, sweep_run.json, sweep.csv and the plots.
-# QUICK=1: n_embd 16,32 x n_layer 1,2, 5 steps, into build/sweep-quick so the
-# committed results/ stay as they are.
+# into $(SWEEP_DIR): sweep.json, sweep_run.json, sweep.csv, sweep_table.md and
+# the plots, and the table into README.md's sweep section. QUICK=1: n_embd
+# 16,32 x n_layer 1,2, 5 steps, into build/sweep-quick, README untouched, so
+# the committed results stay as they are.
 QUICK_SWEEP = $(filter 1 yes true,$(QUICK))
 SWEEP_DIR ?= $(if $(QUICK_SWEEP),$(BUILD_DIR)/sweep-quick,$(RESULTS_DIR))
 
+SWEEP_README = $(if $(QUICK_SWEEP),,$(if $(README),--readme $(README)))
+
 sweep: build check-plot-python
 	$(PLOT_PYTHON) scripts/run_sweep.py --bench $(BUILD_DIR)/microgpt-bench --output-dir $(SWEEP_DIR) \
-	  $(if $(QUICK_SWEEP),--quick)
+	  $(if $(QUICK_SWEEP),--quick) $(SWEEP_README)
 
 sweep-plot: check-plot-python
-	$(PLOT_PYTHON) scripts/plot_sweep.py --results-dir $(SWEEP_DIR)
+	$(PLOT_PYTHON) scripts/plot_sweep.py --results-dir $(SWEEP_DIR) $(SWEEP_README)
 
 compare: check-plot-python
 	@test -n "$(A)" -a -n "$(B)" || { echo "usage: make compare A=old.json B=new.json" >&2; exit 2; }

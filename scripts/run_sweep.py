@@ -12,8 +12,9 @@ into the output directory (results/ by default):
   sweep.json       the points' Google Benchmark JSON, concatenated (the
                    source of truth);
   sweep_run.json   settings, machine, git commit, each point's outcome;
-  sweep.csv, sweep_time_vs_nodes.png, sweep_ns_per_node.png,
-  sweep_memory.png (scripts/plot_sweep.py, which can redo them alone).
+  sweep.csv, sweep_table.md, sweep_time_vs_nodes.png, sweep_ns_per_node.png,
+  sweep_memory.png (scripts/plot_sweep.py, which can redo them alone);
+and with --readme the table between that file's sweep-table markers.
 Everything is staged and renamed into place at the end: an interrupted or
 broken sweep leaves the previous results as they were.
 Exit status: 0; 1 when a point failed or a variant has wrong gradients
@@ -31,6 +32,7 @@ import tempfile
 import time
 
 import bench_results
+import make_table
 import plot_sweep
 import run_bench
 
@@ -81,6 +83,8 @@ def parse_arguments(argv):
     parser.add_argument("--variants", help="comma-separated variants (default: all the binary has)")
     parser.add_argument("--data", help="names file (default: the harness's own default)")
     parser.add_argument("--timeout", type=float, default=600, help="seconds before a point counts as failed")
+    parser.add_argument("--readme", help="replace the table between this file's sweep-table markers "
+                                         "(checked before running)")
     args = parser.parse_args(argv)
     args.n_embd = args.n_embd or (QUICK_N_EMBD if args.quick else DEFAULT_N_EMBD)
     args.n_layer = args.n_layer or (QUICK_N_LAYER if args.quick else DEFAULT_N_LAYER)
@@ -194,6 +198,8 @@ def main(argv=None):
     args.bench = os.path.abspath(args.bench)
     try:
         plot_sweep.plot_results.pyplot()  # fail now rather than after minutes of benchmarks
+        if args.readme:
+            make_table.check_readme(args.readme, plot_sweep.README_MARKERS, plot_sweep.README_WHAT)
         if not os.access(args.bench, os.X_OK):
             raise bench_results.ResultsError(f"{args.bench}: no harness binary (run `make` first)")
         variants = run_bench.list_variants(args.bench)
@@ -238,6 +244,9 @@ def main(argv=None):
                        plot_sweep.SWEEP_RUN_FILE: bench_results.json_text(run)}
             outputs.update(plot_sweep.render(merged, run))
             run_bench.publish(outputs, args.output_dir)
+            if args.readme:
+                make_table.update_readme(args.readme, plot_sweep.table_block(plot_sweep.rows(merged, run), run),
+                                         plot_sweep.README_MARKERS, plot_sweep.README_WHAT)
     except KeyboardInterrupt:
         print(f"\nrun_sweep: interrupted; {args.output_dir} left as it was", file=sys.stderr)
         return 130

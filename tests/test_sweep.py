@@ -36,8 +36,9 @@ import plot_sweep  # noqa: E402
 TINY = ["--n-embd", "8,16", "--n-layer", "1,2", "--n-head", "2", "--block-size", "8", "--steps", "2",
         "--min-time", "0.02"]
 SHAPES = ("e8_h2_l1_b8", "e8_h2_l2_b8", "e16_h2_l1_b8", "e16_h2_l2_b8")  # smallest model first
-OUTPUTS = ("sweep.json", "sweep_run.json", "sweep.csv", "sweep_time_vs_nodes.png", "sweep_ns_per_node.png",
-           "sweep_memory.png")
+OUTPUTS = ("sweep.json", "sweep_run.json", "sweep.csv", "sweep_table.md", "sweep_time_vs_nodes.png",
+           "sweep_ns_per_node.png", "sweep_memory.png")
+README = "# T\n\nkept\n\n<!-- sweep-table:begin -->\nnothing yet\n<!-- sweep-table:end -->\n\nkept too\n"
 
 # Runs the real harness, except at the point named by $CRASH_POINT
 # ("variant/shape"), where it kills itself with SIGSEGV.
@@ -80,7 +81,10 @@ class SweepDriverTest(unittest.TestCase):
             return list(csv.DictReader(f))
 
     def test_tiny_sweep(self):
-        result = self.run_sweep(*TINY)
+        readme = os.path.join(self.directory.name, "README.md")
+        with open(readme, "w") as f:
+            f.write(README)
+        result = self.run_sweep(*TINY, "--readme", readme)
         variants = self.variants()
         rows = self.csv_rows()
         wrong = [row for row in rows if row["status"] == "wrong gradients"]  # not a declared negative control
@@ -133,6 +137,13 @@ class SweepDriverTest(unittest.TestCase):
             run = json.load(f)
         self.assertEqual(run["settings"]["gradient_check_shape"], "e8_h2_l2_b8")
         self.assertIn("slope of log time per step", result.stdout)
+        with open(readme) as f:
+            text = f.read()
+        self.assertTrue(text.startswith("# T\n\nkept\n\n<!-- sweep-table:begin -->\n| variant | ms/step e8 l1 |"), text)
+        self.assertTrue(text.endswith("<!-- sweep-table:end -->\n\nkept too\n"))
+        for variant in variants:
+            self.assertIn(f"\n| {variant} | ", text)
+        self.assertIn("depth-first topological sort at e16_h2_l2_b8: ", text)
 
     def test_crashing_point_loses_only_its_row(self):
         variants = self.variants()
@@ -160,6 +171,16 @@ class SweepDriverTest(unittest.TestCase):
         result = self.run_sweep("--n-embd", "8,30", "--n-head", "4")
         self.assertEqual(result.returncode, 2)
         self.assertIn("--n-embd 30 not divisible by --n-head 4", result.stderr)
+        self.assertFalse(os.path.exists(self.output))
+
+    def test_readme_without_markers_fails_before_running(self):
+        readme = os.path.join(self.directory.name, "README.md")
+        with open(readme, "w") as f:
+            f.write("# no markers\n")
+        result = self.run_sweep(*TINY, "--readme", readme)
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("missing the marker lines <!-- sweep-table:begin --> and <!-- sweep-table:end -->", result.stderr)
+        self.assertNotIn("[1/", result.stdout)
         self.assertFalse(os.path.exists(self.output))
 
 
@@ -231,8 +252,22 @@ class PlotSweepTest(unittest.TestCase):
         self.assertIsNone(rows[0]["ms_per_step"])
         self.assertIsNone(rows[1]["reference_nodes_per_step"], "no naive at that size: no reference")
         outputs = plot_sweep.render(sweep_json, run)
-        self.assertEqual(sorted(outputs), sorted(["sweep.csv", "sweep_time_vs_nodes.png", "sweep_ns_per_node.png",
-                                                  "sweep_memory.png"]))
+        self.assertEqual(sorted(outputs), sorted(["sweep.csv", "sweep_table.md", "sweep_time_vs_nodes.png",
+                                                  "sweep_ns_per_node.png", "sweep_memory.png"]))
+        table = outputs["sweep_table.md"]
+        self.assertIn("| fused | ", table)
+        self.assertIn("wrong gradients (negative control)", table)
+
+    def test_table(self):
+        sweep_json, run = made_up_run()
+        lines = plot_sweep.table_lines(plot_sweep.rows(sweep_json, run), run)
+        self.assertEqual(lines[0].split(" | ")[1:3], ["ms/step e16 l1", "ms/step e64 l1"])
+        rows = {line.split(" | ")[0][2:]: line.split(" | ") for line in lines if line.startswith("| ")}
+        self.assertEqual(list(rows)[1:], ["naive", "fused", "floor"], "slowest first")
+        self.assertEqual(rows["naive"][1:4], ["0.5", "8", "50 → 50"])
+        self.assertEqual(rows["floor"][5], "—", "no graph: no ns per own node")
+        self.assertEqual(rows["floor"][6], "—")
+        self.assertEqual(rows["fused"][6:8], ["1.00", "1.00"])
 
     def test_render_is_byte_stable(self):
         sweep_json, run = made_up_run()
@@ -247,9 +282,7 @@ class PlotSweepTest(unittest.TestCase):
                 with open(os.path.join(directory, name), "w") as f:
                     json.dump(value, f)
             self.assertEqual(plot_sweep.main(["--results-dir", directory]), 0)
-            self.assertEqual(sorted(os.listdir(directory)),
-                             sorted(["sweep.json", "sweep_run.json", "sweep.csv", "sweep_time_vs_nodes.png",
-                                     "sweep_ns_per_node.png", "sweep_memory.png"]))
+            self.assertEqual(sorted(os.listdir(directory)), sorted(OUTPUTS))
 
 
 def main():
