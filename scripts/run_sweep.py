@@ -48,6 +48,7 @@ QUICK_STEPS = 5
 # The small sizes take milliseconds a run: averaging runs over half a second
 # each steadies them, for about a minute more in all.
 DEFAULT_MIN_TIME = 0.5
+QUICK_MIN_TIME = 0.1
 
 
 def log(message):
@@ -71,13 +72,13 @@ def parse_arguments(argv):
     parser.add_argument("--output-dir", default=os.path.join(PROJECT_DIR, "results"))
     parser.add_argument("--quick", action="store_true",
                         help=f"the small grid for CI: n_embd {QUICK_N_EMBD}, n_layer {QUICK_N_LAYER}, "
-                             f"{QUICK_STEPS} steps (unless given)")
+                             f"{QUICK_STEPS} steps, --min-time {QUICK_MIN_TIME} (unless given)")
     parser.add_argument("--n-embd", type=size_list, help=f"comma-separated widths (default {DEFAULT_N_EMBD})")
     parser.add_argument("--n-layer", type=size_list, help=f"comma-separated depths (default {DEFAULT_N_LAYER})")
     parser.add_argument("--n-head", type=int, default=4, help="attention heads at every point (default 4)")
     parser.add_argument("--block-size", type=int, default=16, help="context length at every point (default 16)")
     parser.add_argument("--steps", type=int, help=f"training steps per point (default {DEFAULT_STEPS})")
-    parser.add_argument("--min-time", type=float, default=DEFAULT_MIN_TIME,
+    parser.add_argument("--min-time", type=float,
                         help="seconds of training runs per point, averaged (Google Benchmark's "
                              f"--benchmark_min_time; default {DEFAULT_MIN_TIME}); a longer run runs once")
     parser.add_argument("--variants", help="comma-separated variants (default: all the binary has)")
@@ -89,6 +90,8 @@ def parse_arguments(argv):
     args.n_embd = args.n_embd or (QUICK_N_EMBD if args.quick else DEFAULT_N_EMBD)
     args.n_layer = args.n_layer or (QUICK_N_LAYER if args.quick else DEFAULT_N_LAYER)
     args.steps = args.steps or (QUICK_STEPS if args.quick else DEFAULT_STEPS)
+    if args.min_time is None:
+        args.min_time = QUICK_MIN_TIME if args.quick else DEFAULT_MIN_TIME
     for name in ("steps", "n_head", "block_size"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
