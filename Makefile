@@ -91,8 +91,8 @@ table: check-plot-python
 # 16,32,64,128 x n_layer 1,2,4 (20 steps per point, a fresh process each),
 # into $(SWEEP_DIR): sweep.json, sweep_run.json, sweep.csv, sweep_table.md and
 # the plots, and the table into README.md's sweep section. QUICK=1: n_embd
-# 16,32 x n_layer 1,2, 5 steps, 0.1 s a point, into build/sweep-quick, README untouched, so
-# the committed results stay as they are.
+# 16,32 x n_layer 1,2, 5 steps, 0.1 s a point, into build/sweep-quick with
+# README.md untouched, so the committed results stay as they are.
 QUICK_SWEEP = $(filter 1 yes true,$(QUICK))
 SWEEP_DIR ?= $(if $(QUICK_SWEEP),$(BUILD_DIR)/sweep-quick,$(RESULTS_DIR))
 
