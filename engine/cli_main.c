@@ -162,6 +162,17 @@ static void print_step(void *context, int step, int num_steps, const step_result
     printf("step %4d / %4d | loss %.4f\n", step + 1, num_steps, result->loss);
 }
 
+/* The --losses temporary file until it is renamed into place; removed at
+ * exit otherwise, whatever ends the program (a refusal, out of memory, a
+ * graph too deep for the call stack). */
+static char unfinished_losses[4096];
+
+static void remove_unfinished_losses(void)
+{
+    if (unfinished_losses[0])
+        remove(unfinished_losses);
+}
+
 /* Losses go to a temporary file next to the target, renamed into place only
  * when complete; it is opened before training so a bad path fails at once.
  * A target that exists and is not a regular file (a directory, a symbolic
@@ -184,25 +195,25 @@ static FILE *open_losses_file(const char *path, char *temporary, size_t capacity
         fail("--losses path is too long: ", path);
     FILE *file = fopen(temporary, "w");
     if (!file) {
+        temporary[0] = '\0';
         fprintf(stderr, "%s: cannot write --losses %s: %s\n", program, path, strerror(errno));
         exit(2);
     }
+    atexit(remove_unfinished_losses);
     return file;
 }
 
-static void write_losses(FILE *file, const char *temporary, const char *path, const run_report *report)
+static void write_losses(FILE *file, char *temporary, const char *path, const run_report *report)
 {
     for (int step = 0; step < report->steps; step++)
         fprintf(file, "%.17g\n", report->losses[step]);
     int failed = ferror(file);
     failed |= fclose(file) != 0;
     if (failed || (temporary[0] && rename(temporary, path) != 0)) {
-        int saved = errno;
-        if (temporary[0])
-            remove(temporary);
-        fprintf(stderr, "%s: cannot write --losses %s: %s\n", program, path, strerror(saved));
-        exit(2);
+        fprintf(stderr, "%s: cannot write --losses %s: %s\n", program, path, strerror(errno));
+        exit(2); /* remove_unfinished_losses removes the temporary file */
     }
+    temporary[0] = '\0';
 }
 
 static void print_summary(const microgpt_variant *variant, const run_report *report, double wall_seconds)
@@ -243,9 +254,8 @@ int main(int argc, char **argv)
     if (model_shape_check(&shape, error, sizeof error) != 0)
         fail(error, NULL);
 
-    char losses_temporary[4096];
     FILE *losses_file = options.losses_path
-                            ? open_losses_file(options.losses_path, losses_temporary, sizeof losses_temporary)
+                            ? open_losses_file(options.losses_path, unfinished_losses, sizeof unfinished_losses)
                             : NULL;
 
     printf("num docs: %zu\n", data.doc_count);
@@ -263,7 +273,7 @@ int main(int argc, char **argv)
     for (int s = 0; s < report.samples; s++)
         printf("sample %2d: %s\n", s + 1, report.sample_text[s]);
     if (losses_file)
-        write_losses(losses_file, losses_temporary, options.losses_path, &report);
+        write_losses(losses_file, unfinished_losses, options.losses_path, &report);
     print_summary(variant, &report, monotonic_seconds() - wall_start);
     run_report_free(&report);
     dataset_free(&data);

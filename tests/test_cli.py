@@ -7,6 +7,7 @@ or a pipe), $MICROGPT_DATA.
 Usage: test_cli.py BUILD_DIR DATASET"""
 import argparse
 import os
+import resource
 import stat
 import subprocess
 import sys
@@ -186,6 +187,24 @@ class BadInput(unittest.TestCase):
         self.assertEqual(result.stderr.splitlines(),
                          ["microgpt-naive: cannot write --losses /dev/full: No space left on device"])
         self.assertNotIn("--- summary", result.stdout, "no summary after a failed write")
+
+    def test_out_of_memory_leaves_no_losses_file(self):
+        # An exit from deep inside training (here out of memory; a graph too
+        # deep for the call stack exits the same way) removes the temporary file.
+        binary = os.path.join(BUILD_DIR, "microgpt-naive")
+        with open(binary, "rb") as f:
+            if b"__asan_init" in f.read():
+                self.skipTest("a sanitizer build reserves more address space than the limit allows")
+        limit = 600 << 20
+        with tempfile.TemporaryDirectory() as directory:
+            result = subprocess.run(
+                [binary, "--data", DATASET, "--n-embd", "128", "--n-layer", "4", "--steps", "1", "--samples", "0",
+                 "--losses", os.path.join(directory, "losses.txt")],
+                capture_output=True, text=True, timeout=120,
+                preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (limit, limit)))
+            self.assertEqual(result.returncode, 2, result.stderr)
+            self.assertRegex(result.stderr, r"^microgpt: out of memory \(\d+ bytes at [^)]+\)\n$")
+            self.assertEqual(os.listdir(directory), [], "no temporary losses file left behind")
 
 
 class GoodInput(unittest.TestCase):
