@@ -94,7 +94,7 @@ def plot_graph_size(plt, all_rows, settings):
     if points:
         xs = [p[1] for p in points]
         ys = [p[2] for p in points]
-        axes.set_xlim(min(xs) / 1.6, max(xs) * 4)
+        axes.set_xlim(min(xs) / 1.6, max(xs) * 150)  # room on the right for the labels
         axes.set_ylim(min(ys) / 2, max(ys) * 2)
     axes.set_xlabel("graph nodes per step (mean)")
     axes.set_ylabel("time per training step (ms)")
@@ -106,14 +106,16 @@ def plot_graph_size(plt, all_rows, settings):
     for label, nodes, milliseconds in points:
         python = label in dict(bench_results.PYTHON_BASELINES)
         marker, color = ("s", "#c44e52") if python else ("o", "#4c72b0")
-        text = f"{label} ({milliseconds:.3g} ms{', no graph: drawn at 1' if nodes == NO_GRAPH_NODES else ''})"
+        text = f"{label} ({milliseconds:.3g} ms){'*' if nodes == NO_GRAPH_NODES else ''}"
         if label in wrong:  # trains a different model: shown, but not as a result
-            marker, color, text = "x", "#8c8c8c", f"{label} ({milliseconds:.3g} ms, wrong gradients)"
+            marker, color, text = "x", "#8c8c8c", f"{label} (wrong gradients)"
         axes.scatter([nodes], [milliseconds], marker=marker, color=color, zorder=3)
         dx, dy = offsets[label]
         axes.annotate(text, (nodes, milliseconds), textcoords="offset points", xytext=(dx, dy), fontsize=9,
                       va="center", color="#8c8c8c" if label in wrong else "black",
                       arrowprops={"arrowstyle": "-", "color": "#b0b0b0", "linewidth": 0.6} if abs(dy) > 6 else None)
+    if any(nodes == NO_GRAPH_NODES for _, nodes, _ in points):
+        figure.text(0.99, 0.01, f"* no graph: drawn at {NO_GRAPH_NODES:g} node", fontsize=8, ha="right")
     if left_out:
         figure.text(0.01, 0.01, "not plotted (failed): " + ", ".join(left_out), fontsize=8, color="#c44e52")
     return figure
