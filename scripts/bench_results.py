@@ -68,16 +68,15 @@ def load_run(directory):
     return load_json(os.path.join(directory, BENCHMARK_FILE)), load_json(os.path.join(directory, RUN_FILE))
 
 
-def benchmark_entries(benchmark_json):
-    """{(kind, variant): entry}: the median aggregate of each benchmark, or
-    its single run when it ran without repetitions. kind is train_full,
-    train_k, forward, backward or update."""
+def median_entries(benchmark_json, key_of):
+    """{key: entry}: the median aggregate of each benchmark, or its single run
+    when it ran without repetitions. key_of maps a benchmark's name, split at
+    '/', to its key, or to None to leave it out."""
     medians, singles = {}, {}
     for entry in benchmark_json.get("benchmarks", []):
-        parts = entry.get("run_name", entry["name"]).split("/")
-        if len(parts) < 2:
+        key = key_of(entry.get("run_name", entry["name"]).split("/"))
+        if key is None:
             continue
-        key = (parts[0], parts[1])
         if entry.get("run_type") == "aggregate":
             if entry.get("aggregate_name") == "median":
                 medians[key] = entry
@@ -85,6 +84,11 @@ def benchmark_entries(benchmark_json):
             singles[key] = entry
     singles.update(medians)
     return singles
+
+
+def benchmark_entries(benchmark_json):
+    """{(kind, variant): entry}, kind train_full, train_k, forward, backward or update."""
+    return median_entries(benchmark_json, lambda parts: (parts[0], parts[1]) if len(parts) >= 2 else None)
 
 
 def entry_seconds(entry):

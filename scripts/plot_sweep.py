@@ -51,19 +51,8 @@ README_WHAT = "the sweep table"
 
 def sweep_entries(sweep_json):
     """{(variant, size name): entry}: the median aggregate, or the single run."""
-    medians, singles = {}, {}
-    for entry in sweep_json.get("benchmarks", []):
-        parts = entry.get("run_name", entry["name"]).split("/")
-        if len(parts) < 3 or parts[0] != "sweep":
-            continue
-        key = (parts[1], parts[2])
-        if entry.get("run_type") == "aggregate":
-            if entry.get("aggregate_name") == "median":
-                medians[key] = entry
-        elif entry.get("repetition_index", 0) == 0:
-            singles[key] = entry
-    singles.update(medians)
-    return singles
+    return bench_results.median_entries(
+        sweep_json, lambda parts: (parts[1], parts[2]) if len(parts) >= 3 and parts[0] == "sweep" else None)
 
 
 def _point_row(outcome, entry):

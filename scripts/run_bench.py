@@ -81,6 +81,22 @@ def command_output(command, cwd=None):
         return None
 
 
+def select_variants(bench, wanted_text):
+    """The variants to run: all the harness binary has, or those named in
+    wanted_text (comma-separated), each checked against the binary's."""
+    if not os.access(bench, os.X_OK):
+        raise bench_results.ResultsError(f"{bench}: no harness binary (run `make` first)")
+    variants = list_variants(bench)
+    if not wanted_text:
+        return variants
+    wanted = [name for name in wanted_text.split(",") if name]
+    unknown = [name for name in wanted if name not in variants]
+    if unknown:
+        raise bench_results.ResultsError(f"unknown variant(s) {', '.join(unknown)}; the binary has "
+                                         f"{', '.join(variants)}")
+    return wanted
+
+
 def list_variants(bench):
     output = command_output([bench, "--list-variants"])
     if output is None:
@@ -285,16 +301,7 @@ def main(argv=None):
             plot_results.pyplot()  # fail now rather than after minutes of benchmarks
         if args.readme:
             make_table.check_readme(args.readme)
-        if not os.access(args.bench, os.X_OK):
-            raise bench_results.ResultsError(f"{args.bench}: no harness binary (run `make` first)")
-        variants = list_variants(args.bench)
-        if args.variants:
-            wanted = [name for name in args.variants.split(",") if name]
-            unknown = [name for name in wanted if name not in variants]
-            if unknown:
-                raise bench_results.ResultsError(f"unknown variant(s) {', '.join(unknown)}; the binary has "
-                                                 f"{', '.join(variants)}")
-            variants = wanted
+        variants = select_variants(args.bench, args.variants)
     except bench_results.ResultsError as error:
         print(f"run_bench: {error}", file=sys.stderr)
         return 2

@@ -203,16 +203,7 @@ def main(argv=None):
         plot_sweep.plot_results.pyplot()  # fail now rather than after minutes of benchmarks
         if args.readme:
             make_table.check_readme(args.readme, plot_sweep.README_MARKERS, plot_sweep.README_WHAT)
-        if not os.access(args.bench, os.X_OK):
-            raise bench_results.ResultsError(f"{args.bench}: no harness binary (run `make` first)")
-        variants = run_bench.list_variants(args.bench)
-        if args.variants:
-            wanted = [name for name in args.variants.split(",") if name]
-            unknown = [name for name in wanted if name not in variants]
-            if unknown:
-                raise bench_results.ResultsError(f"unknown variant(s) {', '.join(unknown)}; the binary has "
-                                                 f"{', '.join(variants)}")
-            variants = wanted
+        variants = run_bench.select_variants(args.bench, args.variants)
     except bench_results.ResultsError as error:
         print(f"run_sweep: {error}", file=sys.stderr)
         return 2
