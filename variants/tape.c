@@ -34,12 +34,19 @@ static struct {
     double *local_grads;
 } tape;
 
+/* The current capacity doubled until it holds `needed` (from `initial`). */
+static inline size_t grown_capacity(size_t capacity, size_t needed, size_t initial)
+{
+    capacity = capacity ? capacity : initial;
+    while (capacity < needed)
+        capacity *= 2;
+    return capacity;
+}
+
 static inline void tape_reserve(size_t nodes, size_t edges)
 {
     if (tape.count + nodes > tape.capacity) {
-        size_t capacity = tape.capacity ? tape.capacity : 1 << 14;
-        while (capacity < tape.count + nodes)
-            capacity *= 2;
+        size_t capacity = grown_capacity(tape.capacity, tape.count + nodes, 1 << 14);
         tape.data = realloc_checked(tape.data, capacity * sizeof *tape.data);
         tape.grad = realloc_checked(tape.grad, capacity * sizeof *tape.grad);
         tape.first_child = realloc_checked(tape.first_child, capacity * sizeof *tape.first_child);
@@ -48,9 +55,7 @@ static inline void tape_reserve(size_t nodes, size_t edges)
         tape.capacity = capacity;
     }
     if (tape.edge_count + edges > tape.edge_capacity) {
-        size_t capacity = tape.edge_capacity ? tape.edge_capacity : 1 << 16;
-        while (capacity < tape.edge_count + edges)
-            capacity *= 2;
+        size_t capacity = grown_capacity(tape.edge_capacity, tape.edge_count + edges, 1 << 16);
         tape.children = realloc_checked(tape.children, capacity * sizeof *tape.children);
         tape.local_grads = realloc_checked(tape.local_grads, capacity * sizeof *tape.local_grads);
         tape.edge_capacity = capacity;
