@@ -59,6 +59,12 @@
  *   VARIANT_HAS_SORT_DEPTH  size_t graph_sort_depth(void): nodes on the
  *                           deepest path of the last backward's search
  *
+ * A variant whose parameters already sit in two flat arrays (values and
+ * gradients, in the spec's order) may say so, and Adam updates them in place:
+ *
+ *   VARIANT_HAS_PARAMETER_ARRAYS  double *parameter_values(void),
+ *                                 double *parameter_gradients(void)
+ *
  * A variant may also replace a step's whole forward (no graph at all, or a
  * replayed one): it defines VARIANT_HAS_LOSS and
  *     value_t variant_loss(const model_shape *shape, const int *tokens,

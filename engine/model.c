@@ -200,10 +200,15 @@ static value_t model_loss(model *m, const int *tokens, int token_count)
 }
 #endif
 
-/* Adam (adam.h) over the parameters gathered into flat arrays; gradients
- * are zeroed on the way, as the reference's p.grad = 0. */
+/* Adam (adam.h) over the parameters gathered into flat arrays, or in place
+ * where the variant keeps them so; gradients are then zeroed, as the
+ * reference's p.grad = 0. */
 static void adam_update(model *m, int step, int num_steps)
 {
+#ifdef VARIANT_HAS_PARAMETER_ARRAYS
+    adam_step(&m->adam, parameter_values(), parameter_gradients(), step, num_steps);
+    memset(parameter_gradients(), 0, m->parameter_count * sizeof(double));
+#else
     for (size_t i = 0; i < m->parameter_count; i++) {
         double *grad = parameter_grad(&m->parameters[i]);
         m->flat_grad[i] = *grad;
@@ -213,6 +218,7 @@ static void adam_update(model *m, int step, int num_steps)
     adam_step(&m->adam, m->flat_data, m->flat_grad, step, num_steps);
     for (size_t i = 0; i < m->parameter_count; i++)
         *parameter_data(&m->parameters[i]) = m->flat_data[i];
+#endif
 }
 
 static double model_forward(model *m, const int *tokens, int token_count)

@@ -42,6 +42,12 @@ static inline double *parameter_grad(value_t *parameter)
     return &plain_parameters.grad[parameter - plain_parameters.data];
 }
 
+/* The parameters are flat arrays already: Adam updates them in place
+ * (model.c), without gathering them first. */
+#define VARIANT_HAS_PARAMETER_ARRAYS
+static inline double *parameter_values(void) { return plain_parameters.data; }
+static inline double *parameter_gradients(void) { return plain_parameters.grad; }
+
 /* For graph_destroy. */
 static inline void plain_parameters_free(void)
 {
