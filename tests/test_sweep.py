@@ -104,6 +104,10 @@ class SweepDriverTest(unittest.TestCase):
         self.assertEqual(len(rows), count)
         self.assertEqual([row["n_embd"] + "/" + row["n_layer"] for row in rows[::len(variants)]],
                          ["8/1", "8/2", "16/1", "16/2"])
+        # An AddressSanitizer build holds shadow memory and a quarantine of
+        # freed blocks: its peak is several hundred MB whatever the model.
+        with open(self.bench, "rb") as f:
+            sanitized = b"__asan_init" in f.read()
         for row in rows:
             with self.subTest(variant=row["variant"], n_embd=row["n_embd"], n_layer=row["n_layer"]):
                 self.assertTrue(row["status"] in ("bit-exact", "wrong gradients (negative control)")
@@ -114,7 +118,8 @@ class SweepDriverTest(unittest.TestCase):
                 self.assertEqual(int(row["parameters"]), 2 * 27 * embd + 8 * embd + 12 * layers * embd * embd)
                 self.assertGreater(float(row["ms_per_step"]), 0)
                 # The harness's own peak, not the Python that started it.
-                self.assertLess(int(row["peak_rss_bytes"]), 200 * 2**20)
+                if not sanitized:
+                    self.assertLess(int(row["peak_rss_bytes"]), 200 * 2**20)
                 self.assertGreaterEqual(int(row["peak_rss_bytes"]), int(row["rss_before_run_bytes"]))
                 if float(row["nodes_per_step"]) > 0:
                     self.assertGreater(float(row["ns_per_node"]), 0)
