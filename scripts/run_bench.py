@@ -112,6 +112,19 @@ def tail(path, lines=5):
         return ""
 
 
+def process_failure(returncode, stderr_path, timeout):
+    """Why a finished process failed, or None if it exited with status 0;
+    returncode None means it timed out. A Ctrl-C that reached it goes on
+    as KeyboardInterrupt."""
+    if returncode == -signal.SIGINT:
+        raise KeyboardInterrupt
+    if returncode is None:
+        return f"failed: timed out after {timeout:g} s"
+    if returncode != 0:
+        return failure_reason(returncode, stderr_path)
+    return None
+
+
 def failure_reason(returncode, stderr_path):
     if returncode < 0:
         try:
@@ -154,15 +167,10 @@ def run_variant(args, variant, work_dir, index, count):
     log(f"[{index}/{count}] {variant}: gradient check, then train_full ({args.steps} steps), "
         f"train_k ({args.k_steps}), forward/backward/update × {args.repetitions} repetitions ...")
     returncode, seconds = run_logged(command, stdout_path, stderr_path, args.timeout)
-    if returncode == -signal.SIGINT:
-        raise KeyboardInterrupt  # Ctrl-C reached the harness too
-    outcome = {"name": variant, "status": "ok", "exit_code": returncode, "seconds": round(seconds, 3)}
+    failure = process_failure(returncode, stderr_path, args.timeout)
+    outcome = {"name": variant, "status": failure or "ok", "exit_code": returncode, "seconds": round(seconds, 3)}
     result = None
-    if returncode is None:
-        outcome["status"] = f"failed: timed out after {args.timeout:g} s"
-    elif returncode != 0:
-        outcome["status"] = failure_reason(returncode, stderr_path)
-    else:
+    if not failure:
         try:
             with open(output) as f:
                 result = json.load(f)
@@ -195,14 +203,9 @@ def run_python(args, label, strategy, steps, work_dir, index, count):
         command += ["--data", args.data]
     log(f"[python {index}/{count}] {label} (--strategy {strategy}, {steps} steps) ...")
     returncode, seconds = run_logged(command, stdout_path, stderr_path, args.timeout)
-    if returncode == -signal.SIGINT:
-        raise KeyboardInterrupt
-    report = {"status": "ok"}
-    if returncode is None:
-        report["status"] = f"failed: timed out after {args.timeout:g} s"
-    elif returncode != 0:
-        report["status"] = failure_reason(returncode, stderr_path)
-    else:
+    failure = process_failure(returncode, stderr_path, args.timeout)
+    report = {"status": failure or "ok"}
+    if not failure:
         try:
             with open(report_path) as f:
                 report.update(json.load(f))

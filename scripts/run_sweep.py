@@ -26,7 +26,6 @@ import json
 import os
 import platform
 import shutil
-import signal
 import sys
 import tempfile
 import time
@@ -128,18 +127,14 @@ def run_point(args, harness, variant, n_embd, n_layer, work_dir):
         returncode, seconds = run_bench.run_logged(command, stem + ".out", stem + ".err", args.timeout)
     except OSError as error:
         returncode, seconds = error, 0.0
-    if returncode == -signal.SIGINT:
-        raise KeyboardInterrupt
-    outcome = {"variant": variant, "shape": name, "n_embd": n_embd, "n_layer": n_layer, "status": "ok",
+    if isinstance(returncode, OSError):
+        failure = f"failed: cannot run {harness}: {returncode.strerror}"
+    else:
+        failure = run_bench.process_failure(returncode, stem + ".err", args.timeout)
+    outcome = {"variant": variant, "shape": name, "n_embd": n_embd, "n_layer": n_layer, "status": failure or "ok",
                "exit_code": returncode if isinstance(returncode, int) else None, "seconds": round(seconds, 3)}
     result = None
-    if isinstance(returncode, OSError):
-        outcome["status"] = f"failed: cannot run {harness}: {returncode.strerror}"
-    elif returncode is None:
-        outcome["status"] = f"failed: timed out after {args.timeout:g} s"
-    elif returncode != 0:
-        outcome["status"] = run_bench.failure_reason(returncode, stem + ".err")
-    else:
+    if not failure:
         try:
             with open(stem + ".json") as f:
                 result = json.load(f)
