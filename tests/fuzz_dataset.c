@@ -1,5 +1,5 @@
 /* fuzz_dataset: the fuzz target of the dataset parser, tokenizer and shuffle
- * (engine/dataset.c over engine/python_random.c).
+ * (data/dataset.c over engine/python_random.c).
  *
  * Two builds of this one file: with clang's -fsanitize=fuzzer (`make fuzz`,
  * MICROGPT_FUZZ=ON) libFuzzer supplies main and mutates the inputs; every

@@ -1,4 +1,4 @@
-/* test_loader: the dataset parser, tokenizer and loader (engine/dataset.c)
+/* test_loader: the dataset parser, tokenizer and loader (data/dataset.c)
  * and the checksum (data/sha256.c): what they accept, how they tokenize, and
  * the one-line errors for everything they refuse. */
 #include <stdio.h>

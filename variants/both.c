@@ -2,9 +2,9 @@
 #define VARIANT_DESCRIPTION "iterative topological sort and fused linear"
 #define VARIANT_TOLERANCE 0.0
 
-#include "heap_graph.h"
-#include "linear_fused.h"
-#include "topological_order.h"
+#include "graph/heap_graph.h"
+#include "graph/linear_fused.h"
+#include "graph/topological_order.h"
 
 static inline graph_size graph_backward(value_t loss)
 {

@@ -14,8 +14,8 @@
 
 #include "autograd.h"
 #include "checked.h"
-#include "exact_kernels.h"
-#include "plain_values.h"
+#include "graph/exact_kernels.h"
+#include "graph/plain_values.h"
 #include "variant.h"
 
 /* One position's activations, per layer where there are layers. */

@@ -3,9 +3,9 @@
 #define VARIANT_DESCRIPTION "recursive topological sort; each linear output one node with 2*n_in children"
 #define VARIANT_TOLERANCE 0.0
 
-#include "heap_graph.h"
-#include "linear_fused.h"
-#include "topological_order.h"
+#include "graph/heap_graph.h"
+#include "graph/linear_fused.h"
+#include "graph/topological_order.h"
 
 static inline graph_size graph_backward(value_t loss)
 {

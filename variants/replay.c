@@ -16,7 +16,7 @@
 #define VARIANT_DESCRIPTION "coarse graph captured once per length, replayed with no construction or allocation"
 #define VARIANT_TOLERANCE 0.0
 
-#include "coarse_graph.h"
+#include "graph/coarse_graph.h"
 
 static struct {
     coarse_graph *by_length; /* [block_size + 1]: captured graphs, built on first use */

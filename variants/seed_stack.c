@@ -10,7 +10,7 @@
 #define VARIANT_TOLERANCE 0.0
 #define VARIANT_EXPECTED_WRONG 1
 
-#include "heap_graph.h"
+#include "graph/heap_graph.h"
 
 static inline graph_size graph_backward(value_t loss)
 {

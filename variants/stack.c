@@ -4,8 +4,8 @@
 #define VARIANT_DESCRIPTION "every scalar op a heap node; iterative topological sort with an explicit stack"
 #define VARIANT_TOLERANCE 0.0
 
-#include "heap_graph.h"
-#include "topological_order.h"
+#include "graph/heap_graph.h"
+#include "graph/topological_order.h"
 
 static inline graph_size graph_backward(value_t loss)
 {

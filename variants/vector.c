@@ -10,7 +10,7 @@
 #define VARIANT_DESCRIPTION "coarse graph: one node per vector operation, hand-written local backward"
 #define VARIANT_TOLERANCE 0.0
 
-#include "coarse_graph.h"
+#include "graph/coarse_graph.h"
 
 static coarse_graph vector_graph;
 

@@ -10,6 +10,9 @@
  * and the 2*n_in mul/add nodes disappear from the graph. */
 #ifndef MICROGPT_LINEAR_FUSED_H
 #define MICROGPT_LINEAR_FUSED_H
+#ifndef MICROGPT_VARIANT_FILE
+#error "engine/graph/linear_fused.h is a building block for variants: include it only from a variants/<name>.c"
+#endif
 
 #include "heap_graph.h"
 

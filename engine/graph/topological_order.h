@@ -4,6 +4,9 @@
  * children in order and appends a node after its children. */
 #ifndef MICROGPT_TOPOLOGICAL_ORDER_H
 #define MICROGPT_TOPOLOGICAL_ORDER_H
+#ifndef MICROGPT_VARIANT_FILE
+#error "engine/graph/topological_order.h is a building block for variants: include it only from a variants/<name>.c"
+#endif
 
 #include <stdint.h>
 

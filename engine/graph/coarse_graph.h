@@ -18,6 +18,9 @@
  * whose target row contributes last), set by coarse_graph_set_tokens. */
 #ifndef MICROGPT_COARSE_GRAPH_H
 #define MICROGPT_COARSE_GRAPH_H
+#ifndef MICROGPT_VARIANT_FILE
+#error "engine/graph/coarse_graph.h is a building block for variants: include it only from a variants/<name>.c"
+#endif
 
 #include <assert.h>
 #include <stdint.h>

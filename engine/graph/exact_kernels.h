@@ -19,6 +19,9 @@
  *     new too), heads in order (qkv_backward). */
 #ifndef MICROGPT_EXACT_KERNELS_H
 #define MICROGPT_EXACT_KERNELS_H
+#ifndef MICROGPT_VARIANT_FILE
+#error "engine/graph/exact_kernels.h is a building block for variants: include it only from a variants/<name>.c"
+#endif
 
 #include <math.h>
 #include <stddef.h>

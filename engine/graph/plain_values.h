@@ -5,6 +5,9 @@
  * a parallel array here. */
 #ifndef MICROGPT_PLAIN_VALUES_H
 #define MICROGPT_PLAIN_VALUES_H
+#ifndef MICROGPT_VARIANT_FILE
+#error "engine/graph/plain_values.h is a building block for variants: include it only from a variants/<name>.c"
+#endif
 
 #include <math.h>
 #include <stdlib.h>

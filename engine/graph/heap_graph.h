@@ -8,6 +8,9 @@
  * optionally, a fused linear (linear_fused.h). */
 #ifndef MICROGPT_HEAP_GRAPH_H
 #define MICROGPT_HEAP_GRAPH_H
+#ifndef MICROGPT_VARIANT_FILE
+#error "engine/graph/heap_graph.h is a building block for variants: include it only from a variants/<name>.c"
+#endif
 
 #include <math.h>
 #include <stdint.h>
