@@ -99,7 +99,7 @@ gradient_check_result gradient_check(const microgpt_variant *variant, const micr
     for (size_t i = 0; parameter_count == reference_count && i < result.documents * parameter_count; i++) {
         double difference = fabs(actual[i] - expected[i]);
         if (!(difference <= result.max_reference_difference)) /* NaN counts as the worst */
-            result.max_reference_difference = isnan(difference) ? INFINITY : difference;
+            result.max_reference_difference = isnan(difference) ? HUGE_VAL : difference;
         if (actual[i] != expected[i] && result.status == GRADIENTS_BIT_EXACT)
             result.status = GRADIENTS_WITHIN_TOLERANCE;
     }
@@ -129,7 +129,7 @@ gradient_check_result gradient_check(const microgpt_variant *variant, const micr
         double finite_difference = (loss_up - loss_down) / (2.0 * step);
         double error = fabs(actual[index] - finite_difference) / (1e-3 + fabs(finite_difference));
         if (!(error <= result.max_finite_difference_error))
-            result.max_finite_difference_error = isnan(error) ? INFINITY : error;
+            result.max_finite_difference_error = isnan(error) ? HUGE_VAL : error;
     }
     variant->set_parameters(m, parameters);
     variant->destroy(m);

@@ -53,7 +53,7 @@ static double max_difference(const double *a, const double *b, size_t count)
     for (size_t i = 0; i < count; i++) {
         double difference = fabs(a[i] - b[i]);
         if (!(difference <= worst))
-            worst = isnan(difference) ? INFINITY : difference;
+            worst = isnan(difference) ? HUGE_VAL : difference;
     }
     return worst;
 }

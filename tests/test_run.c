@@ -67,7 +67,7 @@ static void compare_losses(const microgpt_variant *variant, const run_report *re
         if (report->losses[step] != expected[step] && first_mismatch < 0)
             first_mismatch = step;
         if (!(difference <= worst))
-            worst = isnan(difference) ? INFINITY : difference;
+            worst = isnan(difference) ? HUGE_VAL : difference;
     }
     printf("%s: %d steps, max |loss - reference| %.3g\n", variant->name, count, worst);
     if (variant->expected_wrong)
