@@ -11,7 +11,6 @@
 #endif
 
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 #include <unistd.h>
 
 #include "call_stack.h"
+#include "command_line.h"
 #include "dataset.h"
 #include "dataset_source.h"
 #include "monotonic_clock.h"
@@ -67,79 +67,40 @@ static void fail(const char *message, const char *detail)
     exit(2);
 }
 
-static int parse_count(const char *flag, const char *text, int low, int high)
-{
-    char *end;
-    errno = 0;
-    long value = strtol(text, &end, 10);
-    if (errno || end == text || *end != '\0' || value < low || value > high) {
-        fprintf(stderr, "%s: %s takes a whole number from %d to %d, got '%s'\n", program, flag, low, high, text);
-        exit(2);
-    }
-    return (int)value;
-}
-
-/* The options that take a value, in the order of the usage line. */
+/* The options, in the order of the usage line. */
 enum {
-    OPTION_DATA, OPTION_STEPS, OPTION_SAMPLES, OPTION_LOSSES,
-    OPTION_N_EMBD, OPTION_N_HEAD, OPTION_N_LAYER, OPTION_BLOCK_SIZE, OPTION_COUNT
+    OPTION_HELP_INDEX, OPTION_QUIET, OPTION_DATA, OPTION_STEPS, OPTION_SAMPLES, OPTION_LOSSES,
+    OPTION_N_EMBD, OPTION_N_HEAD, OPTION_N_LAYER, OPTION_BLOCK_SIZE, OPTION_TOTAL
 };
-static const char *const value_options[OPTION_COUNT] = {"--data",   "--steps",  "--samples", "--losses",
-                                                        "--n-embd", "--n-head", "--n-layer", "--block-size"};
-
-static const char *parse_file_name(const char *flag, const char *text)
-{
-    if (*text == '\0') {
-        fprintf(stderr, "%s: %s needs a file name, got ''\n", program, flag);
-        exit(2);
-    }
-    return text;
-}
 
 static cli_options parse_options(int argc, char **argv, const microgpt_variant *variant)
 {
-    cli_options options = {.data_path = NULL, .losses_path = NULL, .steps = 1000, .samples = 20, .quiet = 0,
-                           .shape = model_shape_default()};
-    int given[OPTION_COUNT] = {0};
-    for (int i = 1; i < argc; i++) {
-        const char *flag = argv[i];
-        if (strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) {
-            usage(stdout, variant);
-            exit(0);
-        }
-        if (strcmp(flag, "--quiet") == 0) {
-            options.quiet = 1;
-            continue;
-        }
-        int option = 0;
-        while (option < OPTION_COUNT && strcmp(flag, value_options[option]) != 0)
-            option++;
-        if (option == OPTION_COUNT) {
-            fprintf(stderr, "%s: unknown option '%s' (see --help)\n", program, flag);
-            exit(2);
-        }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "%s: %s needs a value (see --help)\n", program, flag);
-            exit(2);
-        }
-        /* A repeated option is a typo or a script's bug: refuse it rather
-         * than silently keep one of the two values. */
-        if (given[option]++) {
-            fprintf(stderr, "%s: %s is given twice (see --help)\n", program, flag);
-            exit(2);
-        }
-        const char *value = argv[++i];
-        switch (option) {
-        case OPTION_DATA: options.data_path = parse_file_name(flag, value); break;
-        case OPTION_STEPS: options.steps = parse_count(flag, value, 1, MAX_STEPS); break;
-        case OPTION_SAMPLES: options.samples = parse_count(flag, value, 0, MAX_SAMPLES); break;
-        case OPTION_LOSSES: options.losses_path = parse_file_name(flag, value); break;
-        case OPTION_N_EMBD: options.shape.n_embd = parse_count(flag, value, 1, MODEL_MAX_N_EMBD); break;
-        case OPTION_N_HEAD: options.shape.n_head = parse_count(flag, value, 1, MODEL_MAX_N_HEAD); break;
-        case OPTION_N_LAYER: options.shape.n_layer = parse_count(flag, value, 1, MODEL_MAX_N_LAYER); break;
-        case OPTION_BLOCK_SIZE: options.shape.block_size = parse_count(flag, value, 1, MODEL_MAX_BLOCK_SIZE); break;
-        }
+    const model_shape size = model_shape_default();
+    /* .count holds the default until the option is given. */
+    command_option table[OPTION_TOTAL] = {
+        [OPTION_HELP_INDEX] = {.name = "--help", .alias = "-h", .kind = OPTION_HELP},
+        [OPTION_QUIET] = {.name = "--quiet", .kind = OPTION_FLAG},
+        [OPTION_DATA] = {.name = "--data", .kind = OPTION_FILE},
+        [OPTION_STEPS] = {.name = "--steps", .kind = OPTION_COUNT, .low = 1, .high = MAX_STEPS, .count = 1000},
+        [OPTION_SAMPLES] = {.name = "--samples", .kind = OPTION_COUNT, .low = 0, .high = MAX_SAMPLES, .count = 20},
+        [OPTION_LOSSES] = {.name = "--losses", .kind = OPTION_FILE},
+        [OPTION_N_EMBD] = {"--n-embd", NULL, OPTION_COUNT, 1, MODEL_MAX_N_EMBD, .count = size.n_embd},
+        [OPTION_N_HEAD] = {"--n-head", NULL, OPTION_COUNT, 1, MODEL_MAX_N_HEAD, .count = size.n_head},
+        [OPTION_N_LAYER] = {"--n-layer", NULL, OPTION_COUNT, 1, MODEL_MAX_N_LAYER, .count = size.n_layer},
+        [OPTION_BLOCK_SIZE] = {"--block-size", NULL, OPTION_COUNT, 1, MODEL_MAX_BLOCK_SIZE, .count = size.block_size},
+    };
+    command_line line = {program, table, OPTION_TOTAL, NULL};
+    if (command_line_parse(&line, &argc, argv)) {
+        usage(stdout, variant);
+        exit(0);
     }
+    cli_options options = {.data_path = table[OPTION_DATA].text, .losses_path = table[OPTION_LOSSES].text,
+                           .steps = table[OPTION_STEPS].count, .samples = table[OPTION_SAMPLES].count,
+                           .quiet = table[OPTION_QUIET].given, .shape = size};
+    options.shape.n_embd = table[OPTION_N_EMBD].count;
+    options.shape.n_head = table[OPTION_N_HEAD].count;
+    options.shape.n_layer = table[OPTION_N_LAYER].count;
+    options.shape.block_size = table[OPTION_BLOCK_SIZE].count;
     return options;
 }
 

@@ -3,27 +3,20 @@
  * The build compiles this file with -DMICROGPT_VARIANT_FILE (the variant's
  * source), -DMICROGPT_VARIANT_NAME and -DMICROGPT_VARIANT_SYMBOL; the variant's
  * operations are included first, so the model below binds to them at compile
- * time. The file exports one const table, microgpt_variant_<name> (variant.h).
+ * time, and engine/variant_contract.h checks that the variant defines what
+ * the model uses. The file exports one const table, microgpt_variant_<name>
+ * (variant.h), its facts included.
  * The computation is the spec's (../shared/spec/microgpt.md), step for step. */
 #if !defined(MICROGPT_VARIANT_FILE) || !defined(MICROGPT_VARIANT_NAME) || !defined(MICROGPT_VARIANT_SYMBOL)
 #error "compile with -DMICROGPT_VARIANT_FILE, _NAME and _SYMBOL (CMake does this for every variants/*.c)"
 #endif
 
 #include MICROGPT_VARIANT_FILE
-
-#if !defined(VARIANT_DESCRIPTION) || !defined(VARIANT_TOLERANCE)
-#error "a variant defines VARIANT_DESCRIPTION and VARIANT_TOLERANCE (see engine/autograd.h)"
-#endif
-
-#ifndef VARIANT_EXPECTED_WRONG
-#define VARIANT_EXPECTED_WRONG 0
-#endif
+/* Right after the variant: every required operation and fact, and each
+ * optional hook it defines, with its exact signature. */
+#include "variant_contract.h"
 
 #include "scalar_layers.h"
-
-#ifndef VARIANT_HAS_SORT_DEPTH
-static inline size_t graph_sort_depth(void) { return 0; }
-#endif
 
 #include <assert.h>
 #include <string.h>
@@ -71,21 +64,19 @@ static model *model_create(const model_shape *shape, python_random *rng)
     for (size_t i = 0; i < m->parameter_count; i++)
         m->parameters[i] = value_parameter(python_random_gauss(rng, 0.0, 0.08));
     graph_bind_parameters(m->parameters, m->parameter_count);
-    value_t *next = m->parameters;
-    m->wte = next, next += (size_t)vocab * embd;
-    m->wpe = next, next += (size_t)block * embd;
-    m->lm_head = next, next += (size_t)vocab * embd;
+    m->wte = m->parameters + model_matrix_offset(shape, 0, MATRIX_WTE);
+    m->wpe = m->parameters + model_matrix_offset(shape, 0, MATRIX_WPE);
+    m->lm_head = m->parameters + model_matrix_offset(shape, 0, MATRIX_LM_HEAD);
     m->layers = malloc_checked((size_t)shape->n_layer * sizeof *m->layers);
     for (int l = 0; l < shape->n_layer; l++) {
         layer_weights *w = &m->layers[l];
-        w->wq = next, next += (size_t)embd * embd;
-        w->wk = next, next += (size_t)embd * embd;
-        w->wv = next, next += (size_t)embd * embd;
-        w->wo = next, next += (size_t)embd * embd;
-        w->fc1 = next, next += (size_t)4 * embd * embd;
-        w->fc2 = next, next += (size_t)4 * embd * embd;
+        w->wq = m->parameters + model_matrix_offset(shape, l, MATRIX_WQ);
+        w->wk = m->parameters + model_matrix_offset(shape, l, MATRIX_WK);
+        w->wv = m->parameters + model_matrix_offset(shape, l, MATRIX_WV);
+        w->wo = m->parameters + model_matrix_offset(shape, l, MATRIX_WO);
+        w->fc1 = m->parameters + model_matrix_offset(shape, l, MATRIX_FC1);
+        w->fc2 = m->parameters + model_matrix_offset(shape, l, MATRIX_FC2);
     }
-    assert(next == m->parameters + m->parameter_count);
     adam_buffers_init(&m->adam, m->parameter_count);
     m->flat_data = malloc_checked(m->parameter_count * sizeof *m->flat_data);
     m->flat_grad = malloc_checked(m->parameter_count * sizeof *m->flat_grad);
@@ -187,7 +178,7 @@ static void gpt_forward(model *m, int token, int position, value_t *logits)
 /* loss = (1/n) * sum_p -log(softmax(gpt(tokens[p], p))[tokens[p + 1]]). */
 static value_t model_loss(model *m, const int *tokens, int token_count)
 {
-    int positions = token_count - 1 < m->shape.block_size ? token_count - 1 : m->shape.block_size;
+    int positions = model_shape_positions(&m->shape, token_count);
     assert(positions >= 1);
     for (int p = 0; p < positions; p++) {
         gpt_forward(m, tokens[p], p, m->logits);
@@ -224,8 +215,7 @@ static void adam_update(model *m, int step, int num_steps)
 static double model_forward(model *m, const int *tokens, int token_count)
 {
 #ifdef VARIANT_HAS_LOSS
-    int positions = token_count - 1 < m->shape.block_size ? token_count - 1 : m->shape.block_size;
-    m->loss = variant_loss(&m->shape, tokens, positions);
+    m->loss = variant_loss(&m->shape, tokens, model_shape_positions(&m->shape, token_count));
 #else
     m->loss = model_loss(m, tokens, token_count);
 #endif
@@ -370,6 +360,8 @@ const microgpt_variant MICROGPT_VARIANT_SYMBOL = {
     .description = VARIANT_DESCRIPTION,
     .tolerance = VARIANT_TOLERANCE,
     .expected_wrong = VARIANT_EXPECTED_WRONG,
+    .sort = VARIANT_SORT,
+    .graph = VARIANT_GRAPH,
     .create = model_create,
     .destroy = model_destroy,
     .parameter_count = model_parameter_count,

@@ -10,14 +10,14 @@
 #include <stddef.h>
 
 #include "autograd.h"
+#include "parameter_layout.h"
 #include "python_random.h"
-
-typedef struct model_shape {
-    int n_embd, n_head, n_layer, block_size, vocab_size;
-} model_shape;
 
 model_shape model_shape_default(void);
 size_t model_shape_parameter_count(const model_shape *shape);
+/* The positions a step trains on for a document of token_count tokens
+ * ([BOS, ..., BOS]): one per next-token prediction, at most block_size. */
+int model_shape_positions(const model_shape *shape, int token_count);
 
 /* Limits on a model's size (the CLI's and the harness's --n-embd, --n-head,
  * --n-layer, --block-size): each size from 1 to its cap, n_embd divisible by
@@ -63,11 +63,28 @@ typedef enum probe_op {
 
 typedef struct model model;
 
+/* How a variant orders its graph for backward (VARIANT_SORT): by a recursive
+ * depth-first search (its depth needs a stack sized for it, call_stack.h), an
+ * iterative one, or no search at all (creation order, or no graph). */
+typedef enum variant_sort { SORT_NONE, SORT_RECURSIVE, SORT_ITERATIVE } variant_sort;
+/* Which graph a variant builds (VARIANT_GRAPH): the reference's scalar graph,
+ * the scalar graph with each linear output one node (the spec's "fused"
+ * figures), a graph of vector operations (coarse_graph.h), or none. */
+typedef enum variant_graph { GRAPH_NONE, GRAPH_SCALAR, GRAPH_FUSED, GRAPH_COARSE } variant_graph;
+
+/* The largest tolerance a variant may declare: what the spec allows a
+ * reordered sum over a run (engine/variant_contract.h enforces it). */
+#define VARIANT_MAX_TOLERANCE 1e-9
+
 typedef struct microgpt_variant {
     const char *name;
     const char *description;
-    double tolerance;   /* 0: bit-exact with the reference order */
-    int expected_wrong; /* a negative control: its gradients are known wrong */
+    /* The variant's facts, from its file (engine/variant_contract.h): */
+    double tolerance;      /* 0: bit-exact with the reference order; else the
+                              max |loss difference| it promises over a run */
+    int expected_wrong;    /* a negative control: its gradients are known wrong */
+    variant_sort sort;
+    variant_graph graph;
 
     /* Draws the parameters with rng->gauss(0, 0.08) in the spec's order. */
     model *(*create)(const model_shape *shape, python_random *rng);
@@ -97,6 +114,10 @@ typedef struct microgpt_variant {
     void (*probe_shape)(probe_op op, int *input_count, int *output_count);
     double (*probe)(probe_op op, const double *inputs, double *gradients);
 } microgpt_variant;
+
+/* "recursive", "iterative", "none"; "scalar", "fused", "coarse", "none". */
+const char *variant_sort_name(variant_sort sort);
+const char *variant_graph_name(variant_graph graph);
 
 extern const microgpt_variant *const microgpt_variants[];
 extern const size_t microgpt_variant_count;

@@ -45,7 +45,7 @@
 
 #include <sys/resource.h>
 
-#include <cerrno>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -55,6 +55,7 @@
 
 extern "C" {
 #include "call_stack.h"
+#include "command_line.h"
 #include "dataset.h"
 #include "dataset_source.h"
 #include "gradient_check.h"
@@ -108,9 +109,10 @@ void usage(FILE *stream)
                  "                      [--data PATH] [--list-variants] [--help] [--benchmark_...]\n"
                  "Times every microgpt autograd variant (or those named) with Google Benchmark,\n"
                  "after checking its gradients against 'naive'.\n"
-                 "  --variant NAME          benchmark this variant (repeatable; default: all)\n"
+                 "  --variant NAME          benchmark this variant (repeatable, each name once; default: all)\n"
                  "  --steps N               steps of the full training run (default 1000)\n"
-                 "  --k-steps K             steps of the short run compared with Python (default 300)\n"
+                 "  --k-steps K             steps of the short run compared with Python, at most --steps\n"
+                 "                          (default 300, or --steps if fewer)\n"
                  "  --phase-iterations I    iterations of the forward/backward/update benchmarks\n"
                  "                          (default 200)\n"
                  "  --n-embd E, --n-head H, --n-layer L, --block-size B\n"
@@ -130,73 +132,54 @@ void usage(FILE *stream)
                  program);
 }
 
-int parse_count(const char *flag, const char *text, int low, int high)
-{
-    char *end;
-    errno = 0;
-    long value = std::strtol(text, &end, 10);
-    if (errno || end == text || *end != '\0' || value < low || value > high)
-        fail(std::string(flag) + " takes a whole number from " + std::to_string(low) + " to " +
-             std::to_string(high) + ", got '" + text + "'");
-    return static_cast<int>(value);
-}
-
-// Takes our flags out of argv, leaving Google Benchmark's for Initialize.
+// Takes our options out of argv (engine/command_line.h: the CLI's rules),
+// leaving Google Benchmark's --benchmark_* flags for Initialize.
 bench_options parse_options(int *argc, char **argv)
 {
+    enum { HELP, LIST_VARIANTS, SWEEP, VARIANT, STEPS, K_STEPS, PHASE_ITERATIONS, DATA, N_EMBD, N_HEAD, N_LAYER,
+           BLOCK_SIZE, OPTION_TOTAL };
     bench_options options;
-    int kept = 1;
-    for (int i = 1; i < *argc; i++) {
-        std::string flag = argv[i];
-        if (flag == "--help" || flag == "-h") {
-            usage(stdout);
-            std::exit(0);
-        }
-        if (flag == "--benchmark_help") {
-            argv[kept++] = const_cast<char *>("--help");
-            continue;
-        }
-        if (flag == "--list-variants") {
-            options.list_variants = true;
-            continue;
-        }
-        if (flag == "--sweep") {
-            options.sweep = true;
-            continue;
-        }
-        bool takes_value = flag == "--variant" || flag == "--steps" || flag == "--k-steps" ||
-                           flag == "--phase-iterations" || flag == "--data" || flag == "--n-embd" ||
-                           flag == "--n-head" || flag == "--n-layer" || flag == "--block-size";
-        if (!takes_value) {
-            if (flag.rfind("--benchmark_", 0) != 0)
-                fail("unknown option '" + flag + "' (see --help)");
-            argv[kept++] = argv[i];
-            continue;
-        }
-        if (i + 1 >= *argc)
-            fail(flag + " needs a value (see --help)");
-        const char *value = argv[++i];
-        if (flag == "--variant")
-            options.variants.push_back(value);
-        else if (flag == "--steps")
-            options.steps = parse_count("--steps", value, 1, 1000000);
-        else if (flag == "--k-steps")
-            options.k_steps = parse_count("--k-steps", value, 1, 1000000);
-        else if (flag == "--phase-iterations")
-            options.phase_iterations = parse_count("--phase-iterations", value, 1, 100000000);
-        else if (flag == "--n-embd")
-            options.shape.n_embd = parse_count("--n-embd", value, 1, MODEL_MAX_N_EMBD);
-        else if (flag == "--n-head")
-            options.shape.n_head = parse_count("--n-head", value, 1, MODEL_MAX_N_HEAD);
-        else if (flag == "--n-layer")
-            options.shape.n_layer = parse_count("--n-layer", value, 1, MODEL_MAX_N_LAYER);
-        else if (flag == "--block-size")
-            options.shape.block_size = parse_count("--block-size", value, 1, MODEL_MAX_BLOCK_SIZE);
-        else
-            options.data_path = value;
+    // .count holds the default until the option is given.
+    command_option table[OPTION_TOTAL] = {};
+    table[HELP] = {"--help", "-h", OPTION_HELP, 0, 0, 0, 0, nullptr, {}};
+    table[LIST_VARIANTS] = {"--list-variants", nullptr, OPTION_FLAG, 0, 0, 0, 0, nullptr, {}};
+    table[SWEEP] = {"--sweep", nullptr, OPTION_FLAG, 0, 0, 0, 0, nullptr, {}};
+    table[VARIANT] = {"--variant", nullptr, OPTION_LIST, 0, 0, 0, 0, nullptr, {}};
+    table[STEPS] = {"--steps", nullptr, OPTION_COUNT, 1, 1000000, 0, options.steps, nullptr, {}};
+    table[K_STEPS] = {"--k-steps", nullptr, OPTION_COUNT, 1, 1000000, 0, options.k_steps, nullptr, {}};
+    table[PHASE_ITERATIONS] = {"--phase-iterations", nullptr, OPTION_COUNT, 1, 100000000, 0,
+                               options.phase_iterations, nullptr, {}};
+    table[DATA] = {"--data", nullptr, OPTION_FILE, 0, 0, 0, 0, nullptr, {}};
+    table[N_EMBD] = {"--n-embd", nullptr, OPTION_COUNT, 1, MODEL_MAX_N_EMBD, 0, options.shape.n_embd, nullptr, {}};
+    table[N_HEAD] = {"--n-head", nullptr, OPTION_COUNT, 1, MODEL_MAX_N_HEAD, 0, options.shape.n_head, nullptr, {}};
+    table[N_LAYER] = {"--n-layer", nullptr, OPTION_COUNT, 1, MODEL_MAX_N_LAYER, 0, options.shape.n_layer, nullptr, {}};
+    table[BLOCK_SIZE] = {"--block-size", nullptr, OPTION_COUNT, 1, MODEL_MAX_BLOCK_SIZE, 0, options.shape.block_size,
+                         nullptr, {}};
+    command_line line = {program, table, OPTION_TOTAL, "--benchmark_"};
+    if (command_line_parse(&line, argc, argv)) {
+        usage(stdout);
+        std::exit(0);
     }
-    *argc = kept;
-    argv[kept] = nullptr;
+    for (int i = 1; i < *argc; i++)
+        if (std::strcmp(argv[i], "--benchmark_help") == 0)
+            argv[i] = const_cast<char *>("--help");
+    options.variants.assign(table[VARIANT].values, table[VARIANT].values + table[VARIANT].given);
+    options.list_variants = table[LIST_VARIANTS].given;
+    options.sweep = table[SWEEP].given;
+    options.steps = table[STEPS].count;
+    // Unless given, train_k runs min(300, --steps) steps.
+    options.k_steps = table[K_STEPS].given ? table[K_STEPS].count : std::min(options.k_steps, options.steps);
+    options.phase_iterations = table[PHASE_ITERATIONS].count;
+    if (table[DATA].text)
+        options.data_path = table[DATA].text;
+    options.shape.n_embd = table[N_EMBD].count;
+    options.shape.n_head = table[N_HEAD].count;
+    options.shape.n_layer = table[N_LAYER].count;
+    options.shape.block_size = table[BLOCK_SIZE].count;
+    // train_k is the first K steps of the full run (scripts/run_bench.py refuses the same).
+    if (options.k_steps > options.steps)
+        fail("--k-steps (" + std::to_string(options.k_steps) + ") must not exceed --steps (" +
+             std::to_string(options.steps) + ")");
     return options;
 }
 
@@ -350,8 +333,7 @@ void benchmark_phase(benchmark::State &state, const variant_context *context, ph
     }
     if (timed == phase::forward)
         variant->loss_and_gradients(fixed.m, fixed.tokens, fixed.token_count, nullptr, &size);
-    int positions = fixed.token_count - 1 < context->shape.block_size ? fixed.token_count - 1
-                                                                       : context->shape.block_size;
+    int positions = model_shape_positions(&context->shape, fixed.token_count);
     double iterations = static_cast<double>(state.iterations());
     state.counters["positions"] = positions;
     state.counters["nodes"] = static_cast<double>(size.nodes);
@@ -425,9 +407,11 @@ void check_and_run(void *argument)
         // says so, and the driver does not count it as a failure.
         if (variant->expected_wrong && context.check.status == GRADIENTS_WRONG)
             context.status += " (negative control)";
-        std::fprintf(stderr, "%s: %s: gradient check %s (max |g - g_naive| %.3g, max finite-difference error %.3g)\n",
+        std::fprintf(stderr,
+                     "%s: %s: gradient check %s (max |g - g_naive| %.3g, %.3g of the largest; max finite-difference "
+                     "error %.3g)\n",
                      program, variant->name, status, context.check.max_reference_difference,
-                     context.check.max_finite_difference_error);
+                     context.check.max_relative_difference, context.check.max_finite_difference_error);
         benchmark::AddCustomContext(std::string("microgpt_gradient_check/") + variant->name,
                                     context.status + "; max |g - g_naive| " +
                                         format_double("%.17g", context.check.max_reference_difference) +

@@ -1,11 +1,10 @@
 /* test_deep_graph: a deep graph through a variant's backward (call_stack.h).
  * Usage:
- *   test_deep_graph VARIANT [recursive] [N_EMBD N_HEAD N_LAYER BLOCK_SIZE]
+ *   test_deep_graph VARIANT [N_EMBD N_HEAD N_LAYER BLOCK_SIZE]
  * (default size 4 1 500 4: about 25,000 nodes on the deepest path, and a
  * depth bound whose stack exceeds the 8 MB of a main thread, so that
- * call_stack_run starts a thread;
- * `recursive`: the variant sorts with topological_order_recursive, which
- * tests/CMakeLists.txt finds in its source).
+ * call_stack_run starts a thread). Whether the variant sorts by recursion
+ * is its table's fact (sort, VARIANT_SORT).
  *
  * 1. On a stack sized by call_stack_run from the shape's depth bound, one
  *    step's gradients on a full-length document: the run completes, the
@@ -122,13 +121,12 @@ int main(int argc, char **argv)
 {
     const microgpt_variant *variant = argc >= 2 ? microgpt_variant_find(argv[1]) : NULL;
     const microgpt_variant *iterative = microgpt_variant_find("stack");
-    int recursive = argc >= 3 && strcmp(argv[2], "recursive") == 0;
-    int sizes_at = 2 + recursive;
+    const int sizes_at = 2;
     if (!variant || !iterative || (argc != sizes_at && argc != sizes_at + 4)) {
-        fprintf(stderr, "usage: %s VARIANT [recursive] [N_EMBD N_HEAD N_LAYER BLOCK_SIZE] (needs 'stack')\n",
-                argv[0]);
+        fprintf(stderr, "usage: %s VARIANT [N_EMBD N_HEAD N_LAYER BLOCK_SIZE] (needs 'stack')\n", argv[0]);
         return 2;
     }
+    const int recursive = variant->sort == SORT_RECURSIVE;
     dataset data;
     test_load_dataset(&data);
     model_shape shape = {.n_embd = 4, .n_head = 1, .n_layer = 500, .block_size = 4, .vocab_size = data.vocab_size};
@@ -180,8 +178,8 @@ int main(int argc, char **argv)
               "message: %s", message);
         CHECK(strchr(message, '\n') == message + strlen(message) - 1, "not one line: %s", message);
     } else {
-        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "a variant without recursion failed on a small stack "
-              "(status %#x): %s", status, message);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "a variant whose table says its sort is %s (not "
+              "recursive) failed on a small stack (status %#x): %s", variant_sort_name(variant->sort), status, message);
     }
     free(deep.gradients);
     free(reference.gradients);

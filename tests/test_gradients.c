@@ -43,10 +43,11 @@ int main(int argc, char **argv)
     gradient_check_result result = gradient_check(variant, reference, &data, &shape, 24);
     char status[64];
     gradient_status_text(&result, status, sizeof status);
-    printf("%s at n_embd %d n_head %d n_layer %d block_size %d: %s; max |g - g_naive| %.3g over %zu documents; "
-           "finite differences on %zu parameters, max error %.3g\n",
+    printf("%s at n_embd %d n_head %d n_layer %d block_size %d: %s; max |g - g_naive| %.3g (%.3g of the largest) "
+           "over %zu documents; finite differences on %zu parameters, max error %.3g\n",
            variant->name, shape.n_embd, shape.n_head, shape.n_layer, shape.block_size, status,
-           result.max_reference_difference, result.documents, result.finite_difference_parameters,
+           result.max_reference_difference, result.max_relative_difference, result.documents,
+           result.finite_difference_parameters,
            result.max_finite_difference_error);
     CHECK(result.finite_difference_parameters >= 100, "only %zu parameters differenced",
           result.finite_difference_parameters);

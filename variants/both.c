@@ -1,6 +1,8 @@
 /* both: the iterative order of `stack` with the fused linear of `fused`. */
 #define VARIANT_DESCRIPTION "iterative topological sort and fused linear"
 #define VARIANT_TOLERANCE 0.0
+#define VARIANT_SORT SORT_ITERATIVE
+#define VARIANT_GRAPH GRAPH_FUSED
 
 #include "graph/heap_graph.h"
 #include "graph/linear_fused.h"

@@ -7,6 +7,8 @@
  * The sampling path reuses the shared model code on plain doubles. */
 #define VARIANT_DESCRIPTION "no graph: hand-derived forward and backward in the reference's accumulation order"
 #define VARIANT_TOLERANCE 0.0
+#define VARIANT_SORT SORT_NONE
+#define VARIANT_GRAPH GRAPH_NONE
 
 #include <math.h>
 #include <stdlib.h>
@@ -49,7 +51,7 @@ static struct {
     double **grad_key_rows, **grad_value_rows;
 } floor_state;
 
-/* The parameter layout of the spec's table (model.c creates them so). */
+/* The weight matrices and their gradients, where parameter_layout.h puts them. */
 typedef struct floor_weights {
     const double *wte, *wpe, *lm_head;
     double *grad_wte, *grad_wpe, *grad_lm_head;
@@ -60,31 +62,29 @@ typedef struct floor_layer_weights {
     double *grad_wq, *grad_wk, *grad_wv, *grad_wo, *grad_fc1, *grad_fc2;
 } floor_layer_weights;
 
-static inline size_t floor_layer_offset(int layer)
+static inline size_t floor_offset(int layer, model_matrix matrix)
 {
-    const model_shape *s = &floor_state.shape;
-    size_t embd = (size_t)s->n_embd;
-    return 2 * (size_t)s->vocab_size * embd + (size_t)s->block_size * embd + (size_t)layer * 12 * embd * embd;
+    return model_matrix_offset(&floor_state.shape, layer, matrix);
 }
 
 static inline floor_layer_weights floor_layer(int layer)
 {
-    size_t embd = (size_t)floor_state.shape.n_embd, at = floor_layer_offset(layer);
-    const double *p = plain_parameters.data + at;
-    double *g = plain_parameters.grad + at;
-    size_t square = embd * embd;
-    return (floor_layer_weights){p, p + square, p + 2 * square, p + 3 * square, p + 4 * square, p + 8 * square,
-                                 g, g + square, g + 2 * square, g + 3 * square, g + 4 * square, g + 8 * square};
+    const double *p = plain_parameters.data;
+    double *g = plain_parameters.grad;
+    const size_t q = floor_offset(layer, MATRIX_WQ), k = floor_offset(layer, MATRIX_WK);
+    const size_t v = floor_offset(layer, MATRIX_WV), o = floor_offset(layer, MATRIX_WO);
+    const size_t fc1 = floor_offset(layer, MATRIX_FC1), fc2 = floor_offset(layer, MATRIX_FC2);
+    return (floor_layer_weights){p + q, p + k, p + v, p + o, p + fc1, p + fc2,
+                                 g + q, g + k, g + v, g + o, g + fc1, g + fc2};
 }
 
 static inline floor_weights floor_globals(void)
 {
-    size_t embd = (size_t)floor_state.shape.n_embd, vocab = (size_t)floor_state.shape.vocab_size;
-    size_t block = (size_t)floor_state.shape.block_size;
     const double *p = plain_parameters.data;
     double *g = plain_parameters.grad;
-    return (floor_weights){p, p + vocab * embd, p + vocab * embd + block * embd,
-                           g, g + vocab * embd, g + vocab * embd + block * embd};
+    const size_t wte = floor_offset(0, MATRIX_WTE), wpe = floor_offset(0, MATRIX_WPE);
+    const size_t lm_head = floor_offset(0, MATRIX_LM_HEAD);
+    return (floor_weights){p + wte, p + wpe, p + lm_head, g + wte, g + wpe, g + lm_head};
 }
 
 /* Buffers for the largest step of this shape, made once. */

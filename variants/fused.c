@@ -2,6 +2,8 @@
  * whose 2*n_in children are its weights and inputs (linear_fused.h). */
 #define VARIANT_DESCRIPTION "recursive topological sort; each linear output one node with 2*n_in children"
 #define VARIANT_TOLERANCE 0.0
+#define VARIANT_SORT SORT_RECURSIVE
+#define VARIANT_GRAPH GRAPH_FUSED
 
 #include "graph/heap_graph.h"
 #include "graph/linear_fused.h"

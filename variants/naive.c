@@ -3,6 +3,8 @@
  * search, the reference's build_topo. */
 #define VARIANT_DESCRIPTION "every scalar op a heap node; recursive topological sort (the reference)"
 #define VARIANT_TOLERANCE 0.0
+#define VARIANT_SORT SORT_RECURSIVE
+#define VARIANT_GRAPH GRAPH_SCALAR
 
 #include "graph/heap_graph.h"
 #include "graph/topological_order.h"

@@ -15,6 +15,8 @@
  * the reference's order, and the replay is bit-exact. */
 #define VARIANT_DESCRIPTION "coarse graph captured once per length, replayed with no construction or allocation"
 #define VARIANT_TOLERANCE 0.0
+#define VARIANT_SORT SORT_NONE
+#define VARIANT_GRAPH GRAPH_COARSE
 
 #include "graph/coarse_graph.h"
 

@@ -9,6 +9,8 @@
 #define VARIANT_DESCRIPTION "NEGATIVE CONTROL: the seed's stack backward without a topological order (wrong gradients)"
 #define VARIANT_TOLERANCE 0.0
 #define VARIANT_EXPECTED_WRONG 1
+#define VARIANT_SORT SORT_NONE
+#define VARIANT_GRAPH GRAPH_SCALAR
 
 #include "graph/heap_graph.h"
 

@@ -3,6 +3,8 @@
  * gradients stay bit-identical; no call depth grows with the graph. */
 #define VARIANT_DESCRIPTION "every scalar op a heap node; iterative topological sort with an explicit stack"
 #define VARIANT_TOLERANCE 0.0
+#define VARIANT_SORT SORT_ITERATIVE
+#define VARIANT_GRAPH GRAPH_SCALAR
 
 #include "graph/heap_graph.h"
 #include "graph/topological_order.h"

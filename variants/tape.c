@@ -12,6 +12,8 @@
  * bound tests/test_run.c holds it to (max |loss difference| over a run). */
 #define VARIANT_DESCRIPTION "arena tape, creation order as topological order (one reverse sweep), fused linear"
 #define VARIANT_TOLERANCE 1e-9
+#define VARIANT_SORT SORT_NONE
+#define VARIANT_GRAPH GRAPH_FUSED
 
 #include <math.h>
 #include <stdint.h>

@@ -9,6 +9,8 @@
  * doubles. */
 #define VARIANT_DESCRIPTION "coarse graph: one node per vector operation, hand-written local backward"
 #define VARIANT_TOLERANCE 0.0
+#define VARIANT_SORT SORT_NONE
+#define VARIANT_GRAPH GRAPH_COARSE
 
 #include "graph/coarse_graph.h"
 

@@ -72,7 +72,9 @@ typedef struct coarse_graph {
     double *arena;
     size_t node_count, node_capacity, input_count, input_capacity, arena_used, arena_capacity;
     uint32_t *qkv_nodes;       /* [layer][position] */
-    uint32_t *parameter_nodes; /* wte, wpe, lm_head, then per layer wq, wk, wv, wo, fc1, fc2 */
+    uint32_t *parameter_nodes; /* [model_matrix_index]: the matrices in creation order */
+    uint32_t *head_ids;        /* scratch while building: [head] a layer's attention nodes */
+    uint32_t *loss_ids;        /* scratch while building: [position] the cross-entropy nodes */
 } coarse_graph;
 
 /* Scratch shared by every graph of the process: row tables of one head. */
@@ -124,7 +126,9 @@ static void coarse_graph_init(coarse_graph *g, const model_shape *shape, int pos
     g->nodes = malloc_checked(g->node_capacity * sizeof *g->nodes);
     g->inputs = malloc_checked(g->input_capacity * sizeof *g->inputs);
     g->qkv_nodes = malloc_checked(layers * block * sizeof *g->qkv_nodes);
-    g->parameter_nodes = malloc_checked((3 + 6 * layers) * sizeof *g->parameter_nodes);
+    g->parameter_nodes = malloc_checked((size_t)model_matrix_count(shape) * sizeof *g->parameter_nodes);
+    g->head_ids = malloc_checked(heads * sizeof *g->head_ids);
+    g->loss_ids = malloc_checked(n * sizeof *g->loss_ids);
     coarse_scratch_allocate(shape->block_size);
 }
 
@@ -135,6 +139,8 @@ static void coarse_graph_free(coarse_graph *g)
     free(g->inputs);
     free(g->qkv_nodes);
     free(g->parameter_nodes);
+    free(g->head_ids);
+    free(g->loss_ids);
     memset(g, 0, sizeof *g);
 }
 
@@ -175,25 +181,15 @@ static inline void node_input(coarse_graph *g, uint32_t node, uint32_t input)
     g->nodes[node].input_count++;
 }
 
-/* ---- the parameter layout of the spec's table (model.c creates it so) ---- */
-
-enum { PARAMETER_WTE, PARAMETER_WPE, PARAMETER_LM_HEAD, PARAMETER_LAYERS };
-enum { LAYER_WQ, LAYER_WK, LAYER_WV, LAYER_WO, LAYER_FC1, LAYER_FC2 };
-
-static size_t parameter_offset(const model_shape *s, int matrix)
+/* The node of a parameter matrix (parameter_layout.h). */
+static inline uint32_t matrix_node(const coarse_graph *g, int layer, model_matrix matrix)
 {
-    size_t embd = (size_t)s->n_embd, vocab = (size_t)s->vocab_size, block = (size_t)s->block_size;
-    if (matrix < PARAMETER_LAYERS)
-        return matrix == PARAMETER_WTE ? 0 : matrix == PARAMETER_WPE ? vocab * embd : vocab * embd + block * embd;
-    int layer = (matrix - PARAMETER_LAYERS) / 6, which = (matrix - PARAMETER_LAYERS) % 6;
-    size_t at = 2 * vocab * embd + block * embd + (size_t)layer * 12 * embd * embd;
-    static const size_t squares_before[6] = {0, 1, 2, 3, 4, 8};
-    return at + squares_before[which] * embd * embd;
+    return g->parameter_nodes[model_matrix_index(layer, matrix)];
 }
 
-static inline coarse_node *layer_matrix(coarse_graph *g, int layer, int which)
+static inline coarse_node *layer_matrix(coarse_graph *g, int layer, model_matrix matrix)
 {
-    return node_at(g, g->parameter_nodes[PARAMETER_LAYERS + 6 * layer + which]);
+    return node_at(g, matrix_node(g, layer, matrix));
 }
 
 static inline coarse_node *qkv_at(coarse_graph *g, int layer, int position)
@@ -242,15 +238,14 @@ static uint32_t layer_nodes(coarse_graph *g, uint32_t x, int l, int position)
     const int embd = g->shape.n_embd, heads = g->shape.n_head, head_dim = embd / heads;
     uint32_t normed = unary_node(g, OP_RMSNORM, x, embd);
     uint32_t qkv = unary_node(g, OP_QKV, normed, 3 * embd);
-    for (int which = LAYER_WQ; which <= LAYER_WV; which++)
-        node_input(g, qkv, g->parameter_nodes[PARAMETER_LAYERS + 6 * l + which]);
+    for (model_matrix which = MATRIX_WQ; which <= MATRIX_WV; which++)
+        node_input(g, qkv, matrix_node(g, l, which));
     node_at(g, qkv)->layer = l, node_at(g, qkv)->position = position;
     g->qkv_nodes[(size_t)l * g->shape.block_size + position] = qkv;
 
     /* The heads write their outputs side by side: the attention projection's input. */
     double *attended = arena_take(g, (size_t)embd), *grad_attended = arena_take(g, (size_t)embd);
-    uint32_t head_nodes[64];
-    assert(heads <= 64);
+    uint32_t *head_nodes = g->head_ids;
     for (int h = 0; h < heads; h++) {
         uint32_t id = node_create(g, OP_ATTENTION, 0);
         for (int t = 0; t <= position; t++)
@@ -262,15 +257,15 @@ static uint32_t layer_nodes(coarse_graph *g, uint32_t x, int l, int position)
         n->saved = arena_take(g, 2 * (size_t)(position + 1));
         head_nodes[h] = id;
     }
-    uint32_t wo = g->parameter_nodes[PARAMETER_LAYERS + 6 * l + LAYER_WO];
+    uint32_t wo = matrix_node(g, l, MATRIX_WO);
     uint32_t projected = linear_node(g, node_at(g, wo), wo, embd, embd, attended, grad_attended, head_nodes, heads);
     uint32_t residual = add_node(g, projected, x);
     uint32_t normed2 = unary_node(g, OP_RMSNORM, residual, embd);
-    uint32_t fc1 = g->parameter_nodes[PARAMETER_LAYERS + 6 * l + LAYER_FC1];
+    uint32_t fc1 = matrix_node(g, l, MATRIX_FC1);
     uint32_t hidden = linear_node(g, node_at(g, fc1), fc1, 4 * embd, embd, node_at(g, normed2)->out,
                                   node_at(g, normed2)->grad, &normed2, 1);
     uint32_t activated = unary_node(g, OP_RELU, hidden, 4 * embd);
-    uint32_t fc2 = g->parameter_nodes[PARAMETER_LAYERS + 6 * l + LAYER_FC2];
+    uint32_t fc2 = matrix_node(g, l, MATRIX_FC2);
     uint32_t mlp = linear_node(g, node_at(g, fc2), fc2, embd, 4 * embd, node_at(g, activated)->out,
                                node_at(g, activated)->grad, &activated, 1);
     return add_node(g, mlp, residual);
@@ -284,24 +279,23 @@ static void coarse_graph_build(coarse_graph *g, int positions)
     const int embd = shape->n_embd, vocab = shape->vocab_size;
     g->positions = positions;
     g->node_count = g->input_count = g->arena_used = 0;
-    for (int matrix = 0; matrix < PARAMETER_LAYERS + 6 * shape->n_layer; matrix++) {
+    for (int matrix = 0; matrix < model_matrix_count(shape); matrix++) {
         uint32_t id = node_create(g, OP_PARAMETER, 0);
-        size_t at = parameter_offset(shape, matrix);
+        size_t at = model_matrix_offset_at(shape, matrix);
         node_at(g, id)->x = plain_parameters.data + at; /* a leaf's x and grad_x are its matrix */
         node_at(g, id)->grad_x = plain_parameters.grad + at;
         g->parameter_nodes[matrix] = id;
     }
-    uint32_t losses[1024];
-    assert(positions <= 1024);
+    uint32_t *losses = g->loss_ids;
     for (int p = 0; p < positions; p++) {
         uint32_t embedding = node_create(g, OP_EMBEDDING, embd);
-        node_input(g, embedding, g->parameter_nodes[PARAMETER_WTE]);
-        node_input(g, embedding, g->parameter_nodes[PARAMETER_WPE]);
+        node_input(g, embedding, matrix_node(g, 0, MATRIX_WTE));
+        node_input(g, embedding, matrix_node(g, 0, MATRIX_WPE));
         node_at(g, embedding)->position = p;
         uint32_t x = unary_node(g, OP_RMSNORM, embedding, embd);
         for (int l = 0; l < shape->n_layer; l++)
             x = layer_nodes(g, x, l, p);
-        uint32_t lm_head = g->parameter_nodes[PARAMETER_LM_HEAD];
+        uint32_t lm_head = matrix_node(g, 0, MATRIX_LM_HEAD);
         uint32_t logits = linear_node(g, node_at(g, lm_head), lm_head, vocab, embd, node_at(g, x)->out,
                                       node_at(g, x)->grad, &x, 1);
         uint32_t loss = unary_node(g, OP_CROSS_ENTROPY, logits, 1);
@@ -354,8 +348,8 @@ static void node_forward(coarse_graph *g, coarse_node *n)
     case OP_PARAMETER:
         break;
     case OP_EMBEDDING: {
-        const double *wte = node_at(g, g->parameter_nodes[PARAMETER_WTE])->x + (size_t)n->token * embd;
-        const double *wpe = node_at(g, g->parameter_nodes[PARAMETER_WPE])->x + (size_t)n->position * embd;
+        const double *wte = layer_matrix(g, 0, MATRIX_WTE)->x + (size_t)n->token * embd;
+        const double *wpe = layer_matrix(g, 0, MATRIX_WPE)->x + (size_t)n->position * embd;
         for (int i = 0; i < embd; i++)
             n->out[i] = wte[i] + wpe[i];
         break;
@@ -364,8 +358,8 @@ static void node_forward(coarse_graph *g, coarse_node *n)
         rmsnorm_forward(n->out, n->x, n->length, &n->norm);
         break;
     case OP_QKV:
-        for (int which = LAYER_WQ; which <= LAYER_WV; which++)
-            linear_forward(n->out + which * embd, layer_matrix(g, n->layer, which)->x, n->x, embd, embd);
+        for (model_matrix which = MATRIX_WQ; which <= MATRIX_WV; which++)
+            linear_forward(n->out + (which - MATRIX_WQ) * embd, layer_matrix(g, n->layer, which)->x, n->x, embd, embd);
         break;
     case OP_ATTENTION: {
         const int head_dim = embd / shape->n_head, positions = n->position + 1;
@@ -409,8 +403,8 @@ static void node_backward(coarse_graph *g, coarse_node *n)
     case OP_PARAMETER:
         break;
     case OP_EMBEDDING: {
-        double *wte = node_at(g, g->parameter_nodes[PARAMETER_WTE])->grad_x + (size_t)n->token * embd;
-        double *wpe = node_at(g, g->parameter_nodes[PARAMETER_WPE])->grad_x + (size_t)n->position * embd;
+        double *wte = layer_matrix(g, 0, MATRIX_WTE)->grad_x + (size_t)n->token * embd;
+        double *wpe = layer_matrix(g, 0, MATRIX_WPE)->grad_x + (size_t)n->position * embd;
         for (int i = 0; i < embd; i++) {
             wte[i] += n->grad[i];
             wpe[i] += n->grad[i];
@@ -421,8 +415,8 @@ static void node_backward(coarse_graph *g, coarse_node *n)
         rmsnorm_backward(n->grad_x, n->grad, n->x, n->length, &n->norm);
         break;
     case OP_QKV: {
-        coarse_node *q = layer_matrix(g, n->layer, LAYER_WQ), *k = layer_matrix(g, n->layer, LAYER_WK);
-        coarse_node *v = layer_matrix(g, n->layer, LAYER_WV);
+        coarse_node *q = layer_matrix(g, n->layer, MATRIX_WQ), *k = layer_matrix(g, n->layer, MATRIX_WK);
+        coarse_node *v = layer_matrix(g, n->layer, MATRIX_WV);
         qkv_backward(n->grad_x, n->x, (linear_weights){q->x, q->grad_x}, (linear_weights){k->x, k->grad_x},
                      (linear_weights){v->x, v->grad_x}, n->grad, n->grad + embd, n->grad + 2 * embd, embd,
                      shape->n_head, n->position == 0);

@@ -1,0 +1,182 @@
+/* variant_contract.h: what a variant must define, checked by the compiler.
+ *
+ * A variant is one file, variants/<name>.c. The build compiles engine/model.c
+ * once per variant with -DMICROGPT_VARIANT_FILE="variants/<name>.c"; model.c
+ * includes that file first and this header right after it, so every
+ * operation is a static function of the same translation unit (bound at
+ * compile time, inlinable, no dispatch), and anything missing or of another
+ * type fails here, at the line that states it, with the contract's wording.
+ *
+ * The variant's facts become fields of its const table (variant.h), which the
+ * tests and the harness read at run time. */
+#ifndef MICROGPT_VARIANT_CONTRACT_H
+#define MICROGPT_VARIANT_CONTRACT_H
+#ifndef MICROGPT_VARIANT_FILE
+#error "engine/variant_contract.h checks a variant: model.c includes it right after variants/<name>.c"
+#endif
+
+#include <stddef.h>
+
+#include "variant.h"
+
+/* ---- facts ---- */
+
+#ifndef VARIANT_DESCRIPTION
+#error "contract: #define VARIANT_DESCRIPTION \"one line on what the strategy changes\""
+#endif
+_Static_assert(_Generic(VARIANT_DESCRIPTION, char *: 1, default: 0),
+               "contract: VARIANT_DESCRIPTION is a string: one line on what the strategy changes");
+
+/* 0 (or 0.0: any zero) if its gradients are bit-identical to the reference
+ * order; else the max |loss difference| it promises over a run, at most
+ * VARIANT_MAX_TOLERANCE (the spec's bound for a reordered sum). Whatever it
+ * declares, gradients further from the reference's than a reordering can
+ * explain are "wrong gradients" (engine/gradient_check.h). */
+#ifndef VARIANT_TOLERANCE
+#error "contract: #define VARIANT_TOLERANCE 0 (bit-exact) or the max |loss difference| over a run, <= 1e-9"
+#endif
+#define CONTRACT_TOLERANCE_IN_RANGE(tolerance) ((tolerance) >= 0 && (tolerance) <= VARIANT_MAX_TOLERANCE)
+#define CONTRACT_TOLERANCE_MESSAGE "contract: VARIANT_TOLERANCE is 0 (bit-exact) or at most 1e-9 (VARIANT_MAX_TOLERANCE)"
+#ifdef __clang__
+/* Clang folds no floating comparison in a _Static_assert; diagnose_if
+ * evaluates it at the call on the constant. */
+static inline void contract_tolerance(double tolerance)
+    __attribute__((diagnose_if(!CONTRACT_TOLERANCE_IN_RANGE(tolerance), CONTRACT_TOLERANCE_MESSAGE, "error")))
+{
+    (void)tolerance;
+}
+__attribute__((unused)) static inline void contract_check_tolerance(void) { contract_tolerance(VARIANT_TOLERANCE); }
+#else
+_Static_assert(CONTRACT_TOLERANCE_IN_RANGE(VARIANT_TOLERANCE), CONTRACT_TOLERANCE_MESSAGE);
+#endif
+
+/* Optional, 1 for a negative control: a variant kept to show a known-wrong
+ * backward; the tests expect it to fail and the harness flags its rows. */
+#ifndef VARIANT_EXPECTED_WRONG
+#define VARIANT_EXPECTED_WRONG 0
+#endif
+_Static_assert(VARIANT_EXPECTED_WRONG == 0 || VARIANT_EXPECTED_WRONG == 1,
+               "contract: VARIANT_EXPECTED_WRONG is 1 for a negative control, else 0 or undefined");
+
+/* How backward orders the graph: SORT_RECURSIVE (a depth-first search by
+ * recursion: tests/test_deep_graph.c then expects a clear error on too small
+ * a stack), SORT_ITERATIVE, or SORT_NONE. */
+#ifndef VARIANT_SORT
+#error "contract: #define VARIANT_SORT SORT_RECURSIVE, SORT_ITERATIVE or SORT_NONE"
+#endif
+_Static_assert(VARIANT_SORT == SORT_RECURSIVE || VARIANT_SORT == SORT_ITERATIVE || VARIANT_SORT == SORT_NONE,
+               "contract: VARIANT_SORT is SORT_RECURSIVE, SORT_ITERATIVE or SORT_NONE");
+
+/* Which graph it builds: GRAPH_SCALAR (the reference's: tests/test_run.c
+ * holds its sizes to the spec's), GRAPH_FUSED (linear outputs fused: the
+ * spec's fused figures), GRAPH_COARSE or GRAPH_NONE. */
+#ifndef VARIANT_GRAPH
+#error "contract: #define VARIANT_GRAPH GRAPH_SCALAR, GRAPH_FUSED, GRAPH_COARSE or GRAPH_NONE"
+#endif
+_Static_assert(VARIANT_GRAPH == GRAPH_SCALAR || VARIANT_GRAPH == GRAPH_FUSED || VARIANT_GRAPH == GRAPH_COARSE ||
+                   VARIANT_GRAPH == GRAPH_NONE,
+               "contract: VARIANT_GRAPH is GRAPH_SCALAR, GRAPH_FUSED, GRAPH_COARSE or GRAPH_NONE");
+
+/* ---- required operations ---- */
+
+/* A handle to one scalar of the graph. */
+_Static_assert(sizeof(value_t) > 0, "contract: typedef ... value_t; a handle to one scalar of the graph");
+
+/* A plain number meeting a node: a leaf made on the spot (the spec counts them). */
+_Static_assert(_Generic(&value_constant, value_t (*)(double): 1, default: 0),
+               "contract: value_t value_constant(double)");
+/* A persistent leaf (a model weight). */
+_Static_assert(_Generic(&value_parameter, value_t (*)(double): 1, default: 0),
+               "contract: value_t value_parameter(double)");
+/* Called once all parameters exist, with the model's array of them (spec order). */
+_Static_assert(_Generic(&graph_bind_parameters, void (*)(value_t *, size_t): 1, default: 0),
+               "contract: void graph_bind_parameters(value_t *parameters, size_t count)");
+_Static_assert(_Generic(&value_data, double (*)(value_t): 1, default: 0), "contract: double value_data(value_t)");
+/* A parameter's storage, given its slot in the model's array: read and
+ * written by Adam between steps. */
+_Static_assert(_Generic(&parameter_data, double *(*)(value_t *): 1, default: 0),
+               "contract: double *parameter_data(value_t *parameter)");
+_Static_assert(_Generic(&parameter_grad, double *(*)(value_t *): 1, default: 0),
+               "contract: double *parameter_grad(value_t *parameter)");
+/* Forward value and local gradients as in the spec's table "How the
+ * reference evaluates each operation". */
+_Static_assert(_Generic(&value_add, value_t (*)(value_t, value_t): 1, default: 0),
+               "contract: value_t value_add(value_t a, value_t b)");
+_Static_assert(_Generic(&value_mul, value_t (*)(value_t, value_t): 1, default: 0),
+               "contract: value_t value_mul(value_t a, value_t b)");
+_Static_assert(_Generic(&value_pow, value_t (*)(value_t, double): 1, default: 0),
+               "contract: value_t value_pow(value_t a, double exponent)");
+_Static_assert(_Generic(&value_log, value_t (*)(value_t): 1, default: 0), "contract: value_t value_log(value_t a)");
+_Static_assert(_Generic(&value_exp, value_t (*)(value_t): 1, default: 0), "contract: value_t value_exp(value_t a)");
+_Static_assert(_Generic(&value_relu, value_t (*)(value_t): 1, default: 0), "contract: value_t value_relu(value_t a)");
+/* d loss = 1, propagated into every reachable node; returns the number of
+ * reachable nodes and child links, and the bytes the step's graph holds. */
+_Static_assert(_Generic(&graph_backward, graph_size (*)(value_t): 1, default: 0),
+               "contract: graph_size graph_backward(value_t loss)");
+/* Frees every non-parameter node made since the last call. */
+_Static_assert(_Generic(&graph_release_step, void (*)(void): 1, default: 0),
+               "contract: void graph_release_step(void)");
+/* Frees everything, parameters included. */
+_Static_assert(_Generic(&graph_destroy, void (*)(void): 1, default: 0), "contract: void graph_destroy(void)");
+
+/* ---- optional hooks: define the macro and the function ---- */
+
+/* Layer operations: engine/scalar_layers.h writes them with the ops above; a
+ * variant may replace any of them. */
+#ifdef VARIANT_HAS_LINEAR
+_Static_assert(_Generic(&layer_linear, void (*)(value_t *, const value_t *, const value_t *, int, int): 1, default: 0),
+               "contract: VARIANT_HAS_LINEAR: void layer_linear(value_t *out, const value_t *w, const value_t *x, "
+               "int n_out, int n_in)");
+#endif
+#ifdef VARIANT_HAS_RMSNORM
+_Static_assert(_Generic(&layer_rmsnorm, void (*)(value_t *, const value_t *, int): 1, default: 0),
+               "contract: VARIANT_HAS_RMSNORM: void layer_rmsnorm(value_t *out, const value_t *x, int n)");
+#endif
+#ifdef VARIANT_HAS_SOFTMAX
+_Static_assert(_Generic(&layer_softmax, void (*)(value_t *, const value_t *, int): 1, default: 0),
+               "contract: VARIANT_HAS_SOFTMAX: void layer_softmax(value_t *out, const value_t *z, int n)");
+#endif
+#ifdef VARIANT_HAS_ATTENTION
+_Static_assert(_Generic(&layer_attention_head,
+                        void (*)(value_t *, const value_t *, const value_t *, const value_t *, int, int, int, value_t *): 1,
+                        default: 0),
+               "contract: VARIANT_HAS_ATTENTION: void layer_attention_head(value_t *out, const value_t *q, "
+               "const value_t *keys, const value_t *values, int positions, int row_stride, int head_dim, "
+               "value_t *scratch)");
+#endif
+
+/* A variant whose backward orders the graph by a depth-first search reports
+ * how deep the last one went, in nodes (topological_order.h does this for its
+ * users); a recursive sort must. */
+#ifdef VARIANT_HAS_SORT_DEPTH
+_Static_assert(_Generic(&graph_sort_depth, size_t (*)(void): 1, default: 0),
+               "contract: VARIANT_HAS_SORT_DEPTH: size_t graph_sort_depth(void)");
+#else
+_Static_assert(VARIANT_SORT != SORT_RECURSIVE,
+               "contract: a VARIANT_SORT SORT_RECURSIVE variant defines VARIANT_HAS_SORT_DEPTH and graph_sort_depth");
+static inline size_t graph_sort_depth(void) { return 0; }
+#endif
+
+/* Parameters that already sit in two flat arrays (values and gradients, in
+ * the spec's order): Adam updates them in place. */
+#ifdef VARIANT_HAS_PARAMETER_ARRAYS
+_Static_assert(_Generic(&parameter_values, double *(*)(void): 1, default: 0),
+               "contract: VARIANT_HAS_PARAMETER_ARRAYS: double *parameter_values(void)");
+_Static_assert(_Generic(&parameter_gradients, double *(*)(void): 1, default: 0),
+               "contract: VARIANT_HAS_PARAMETER_ARRAYS: double *parameter_gradients(void)");
+#endif
+
+/* A step's whole forward replaced (no graph at all, or a replayed one):
+ * returns the loss of tokens[0..positions] with what its graph_backward
+ * needs kept aside. Sampling still runs the shared model code on the value
+ * ops, and the variant has no op graph for the test probes. */
+#ifdef VARIANT_HAS_LOSS
+_Static_assert(_Generic(&variant_loss, value_t (*)(const model_shape *, const int *, int): 1, default: 0),
+               "contract: VARIANT_HAS_LOSS: value_t variant_loss(const model_shape *shape, const int *tokens, "
+               "int positions)");
+#endif
+
+/* State lives in static variables of the variant's file: one model per
+ * variant per process at a time (model.c asserts it). */
+
+#endif
