@@ -6,6 +6,7 @@ or a pipe), $MICROGPT_DATA.
 
 Usage: test_cli.py BUILD_DIR DATASET"""
 import argparse
+import json
 import os
 import resource
 import stat
@@ -342,6 +343,56 @@ class FetchData(unittest.TestCase):
         result = run("microgpt-fetch-data", "--bogus")
         self.assertEqual(result.returncode, 2)
         self.assertIn("unknown option '--bogus'", result.stderr)
+
+
+class SharedOptionRules(unittest.TestCase):
+    """microgpt-bench and microgpt-variants parse options with the CLI's parser
+    (engine/command_line.c): the same one-line refusals, exit 2."""
+
+    def assert_refused(self, result, program, message):
+        self.assertEqual(result.returncode, 2, result.stderr)
+        self.assertEqual(result.stdout, "", "nothing is printed before a refusal")
+        self.assertEqual(result.stderr.splitlines(), [f"{program}: {message}"], "one line on stderr")
+
+    def test_bench_repeated_option(self):
+        for flag, first, second in (("--steps", "2", "3"), ("--data", DATASET, DATASET), ("--n-embd", "8", "8")):
+            with self.subTest(flag=flag):
+                self.assert_refused(run("microgpt-bench", flag, first, flag, second), "microgpt-bench",
+                                    f"{flag} is given twice (see --help)")
+        self.assert_refused(run("microgpt-bench", "--sweep", "--sweep"), "microgpt-bench",
+                            "--sweep is given twice (see --help)")
+
+    def test_bench_same_variant_twice(self):
+        self.assert_refused(run("microgpt-bench", "--variant", "naive", "--variant", "naive"), "microgpt-bench",
+                            "--variant naive is given twice (see --help)")
+
+    def test_bench_k_steps_over_steps(self):
+        self.assert_refused(run("microgpt-bench", "--k-steps", "50", "--steps", "10"), "microgpt-bench",
+                            "--k-steps (50) must not exceed --steps (10)")
+
+    def test_bench_unknown_option_and_values(self):
+        self.assert_refused(run("microgpt-bench", "--stpes", "3"), "microgpt-bench",
+                            "unknown option '--stpes' (see --help)")
+        self.assert_refused(run("microgpt-bench", "--steps"), "microgpt-bench", "--steps needs a value (see --help)")
+        self.assert_refused(run("microgpt-bench", "--steps", "0"), "microgpt-bench",
+                            "--steps takes a whole number from 1 to 1000000, got '0'")
+        self.assert_refused(run("microgpt-bench", "--data", ""), "microgpt-bench", "--data needs a file name, got ''")
+
+    def test_quiet_twice(self):
+        self.assert_refused(run("microgpt-naive", "--quiet", "--quiet"), "microgpt-naive",
+                            "--quiet is given twice (see --help)")
+
+    def test_variants_list(self):
+        result = run("microgpt-variants", "--json")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        variants = json.loads(result.stdout)
+        self.assertIn("naive", [v["name"] for v in variants])
+        for facts in variants:
+            self.assertEqual(set(facts), {"name", "tolerance", "expected_wrong", "sort", "graph", "description"})
+            self.assertIn(facts["sort"], ("recursive", "iterative", "none"))
+            self.assertIn(facts["graph"], ("scalar", "fused", "coarse", "none"))
+        self.assert_refused(run("microgpt-variants", "--yaml"), "microgpt-variants",
+                            "unknown option '--yaml' (see --help)")
 
 
 def main():
