@@ -9,11 +9,12 @@ size that admits it.
 
 Usage: test_limits.py BUILD_DIR DATASET"""
 import argparse
-import json
 import os
 import subprocess
 import sys
 import tempfile
+
+from registry import variant_facts
 
 SMALLEST = {"--n-embd": "1", "--n-head": "1", "--n-layer": "1", "--block-size": "1"}
 LONG_DOCUMENT = 1030
@@ -32,14 +33,6 @@ def cases(dataset, long_dataset):
         ("128 heads", dataset, shape(n_embd=128, n_head=128, block_size=2)),
         (f"a document of {LONG_DOCUMENT} positions", long_dataset, shape(block_size=LONG_DOCUMENT)),
     ]
-
-
-def variant_names(build_dir):
-    result = subprocess.run([os.path.join(build_dir, "microgpt-variants"), "--json"], capture_output=True, text=True,
-                            timeout=60)
-    if result.returncode != 0:
-        raise SystemExit(f"microgpt-variants --json failed: {result.stderr}")
-    return [facts["name"] for facts in json.loads(result.stdout)]
 
 
 def verdict(result):
@@ -64,7 +57,7 @@ def main():
         long_dataset = os.path.join(directory, "long.txt")
         with open(long_dataset, "w") as f:
             f.write("a" * LONG_DOCUMENT + "\nbob\nann\n")
-        for variant in variant_names(args.build_dir):
+        for variant in (facts["name"] for facts in variant_facts(args.build_dir)):
             for label, data, sizes in cases(args.dataset, long_dataset):
                 # Three steps: with three documents, the long one is met.
                 command = [os.path.join(args.build_dir, f"microgpt-{variant}"), "--data", data, "--steps", "3",

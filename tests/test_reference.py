@@ -10,11 +10,12 @@ trajectory is checked by test_run).
 
 Usage: test_reference.py BUILD_DIR DATASET"""
 import argparse
-import json
 import os
 import subprocess
 import sys
 import tempfile
+
+from registry import variant_facts
 
 STEPS, SAMPLES = "3", "4"
 
@@ -31,14 +32,6 @@ def run_and_read(command, losses_path):
         losses = f.read()
     body, _, summary = result.stdout.partition("\n--- summary")
     return losses, body, summary
-
-
-def variant_facts(build_dir):
-    result = subprocess.run([os.path.join(build_dir, "microgpt-variants"), "--json"], capture_output=True, text=True,
-                            timeout=60)
-    if result.returncode != 0:
-        raise SystemExit(f"microgpt-variants --json failed: {result.stderr}")
-    return json.loads(result.stdout)
 
 
 def graph_lines(summary):

@@ -2,15 +2,15 @@
 """test_valgrind: every variant program under valgrind memcheck over a short
 training run: no memory error, no byte definitely or indirectly lost.
 
-The programs are BUILD_DIR/microgpt-<name> for every variants/<name>.c (or
-the variants named); one that was not built is a failure. `make valgrind`
+The programs are BUILD_DIR/microgpt-<name> for every variant of the build's
+registry (microgpt-variants), or the variants named; one that was not built
+is a failure. `make valgrind`
 and ctest (test `valgrind`) run this; it needs valgrind (apt-get install
 valgrind) and a build without sanitizers.
 
 Usage: test_valgrind.py BUILD_DIR DATASET [VARIANT...] [--steps N] [--samples K] [--jobs J]"""
 import argparse
 import concurrent.futures
-import glob
 import os
 import re
 import shutil
@@ -18,7 +18,8 @@ import subprocess
 import sys
 import tempfile
 
-PROJECT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from registry import variant_facts
+
 VALGRIND_ERROR_EXIT = 99
 VALGRIND_FLAGS = [
     "--tool=memcheck",
@@ -28,10 +29,6 @@ VALGRIND_FLAGS = [
     "--errors-for-leak-kinds=definite,indirect",
     "--num-callers=30",
 ]
-
-
-def discover_variants():
-    return sorted(os.path.splitext(os.path.basename(path))[0] for path in glob.glob(os.path.join(PROJECT_DIR, "variants", "*.c")))
 
 
 def lost_bytes(log, kind):
@@ -67,7 +64,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("build_dir")
     parser.add_argument("dataset")
-    parser.add_argument("variants", nargs="*", help="default: one per variants/*.c")
+    parser.add_argument("variants", nargs="*", help="default: every variant of the build (microgpt-variants)")
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--samples", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=1, help="variants run at once")
@@ -75,11 +72,8 @@ def main():
     if not shutil.which("valgrind"):
         print("test_valgrind: valgrind is not installed (apt-get install valgrind)", file=sys.stderr)
         return 2
-    variants = args.variants or discover_variants()
-    if not variants:
-        print(f"test_valgrind: no variants/*.c in {PROJECT_DIR}", file=sys.stderr)
-        return 2
     build_dir, dataset = os.path.abspath(args.build_dir), os.path.abspath(args.dataset)
+    variants = args.variants or [facts["name"] for facts in variant_facts(build_dir)]
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         outcomes = list(pool.map(lambda v: check_variant(build_dir, dataset, v, args.steps, args.samples), variants))
     failures = 0
