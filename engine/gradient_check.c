@@ -70,7 +70,7 @@ static size_t pick_parameters(const model_shape *shape, const int *tokens, int t
         }
     for (int t = 0; t < model_shape_positions(shape, token_count); t++)
         for (size_t i = 0; i < embd; i += embd / 4 ? embd / 4 : 1)
-            picked[count++] = (size_t)tokens[t] * embd + i;
+            picked[count++] = model_matrix_offset(shape, 0, MATRIX_WTE) + (size_t)tokens[t] * embd + i;
     *picked_out = picked;
     return count;
 }
