@@ -420,6 +420,12 @@ void check_and_run(void *argument)
                                         std::to_string(context.check.finite_difference_parameters) +
                                         " parameters; " + std::to_string(context.check.documents) + " documents");
         benchmark::AddCustomContext(std::string("microgpt_variant/") + variant->name, variant->description);
+        // The variant's facts, from its table (engine/variant_contract.h).
+        benchmark::AddCustomContext(std::string("microgpt_variant_facts/") + variant->name,
+                                    "tolerance " + format_double("%g", variant->tolerance) + "; expected_wrong " +
+                                        std::to_string(variant->expected_wrong) + "; sort " +
+                                        variant_sort_name(variant->sort) + "; graph " +
+                                        variant_graph_name(variant->graph));
         contexts.push_back(context);
     }
 
