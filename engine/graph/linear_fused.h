@@ -16,6 +16,7 @@
 
 #include "heap_graph.h"
 
+/* A hook of engine/variant_contract.h: the variant's own layer_linear. */
 #define VARIANT_HAS_LINEAR
 static inline void layer_linear(value_t *out, const value_t *w, const value_t *x, int n_out, int n_in)
 {

@@ -46,7 +46,7 @@ static inline double *parameter_grad(value_t *parameter)
 }
 
 /* The parameters are flat arrays already: Adam updates them in place
- * (model.c), without gathering them first. */
+ * (model.c), without gathering them first (a hook of variant_contract.h). */
 #define VARIANT_HAS_PARAMETER_ARRAYS
 static inline double *parameter_values(void) { return plain_parameters.data; }
 static inline double *parameter_gradients(void) { return plain_parameters.grad; }

@@ -20,6 +20,7 @@ static struct {
     uintptr_t stack_floor; /* call_stack_floor() of the sorting thread */
 } topological_sort;
 
+/* A hook of engine/variant_contract.h, which a recursive sort must have. */
 #define VARIANT_HAS_SORT_DEPTH
 static inline size_t graph_sort_depth(void) { return topological_sort.deepest; }
 
