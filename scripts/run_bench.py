@@ -148,8 +148,11 @@ def run_rounds(args, variants, baselines, work_dir):
         active = [variant for variant in variants if variant not in failed]
         shift = (number - 1) % len(active) if active else 0
         order = active[shift:] + active[:shift]
+        with_baselines = bool(baselines) and number <= args.baseline_rounds
+        if not order and not with_baselines:
+            break
         log(f"round {number}/{args.rounds}: {', '.join(order)}" +
-            (" and the baselines" if baselines and number <= args.baseline_rounds else ""))
+            (" and the baselines" if with_baselines else ""))
         record = {"round": number, "order": order, "load_average_before": metadata.load_average(), "variants": []}
         started, results = time.monotonic(), []
         for index, variant in enumerate(order, 1):
@@ -163,7 +166,7 @@ def run_rounds(args, variants, baselines, work_dir):
         if results:
             record["file"] = bench_run.round_file(number)
             files[record["file"]] = processes.merge_benchmarks(results)
-        if baselines and number <= args.baseline_rounds:
+        if with_baselines:
             record["baselines"] = {b.key: run_baseline(args, b, python_steps, os.path.join(work_dir, f"round{number}-{b.key}"),
                                                        f"round {number}/{args.rounds}") for b in baselines}
         record["seconds"] = round(time.monotonic() - started, 1)

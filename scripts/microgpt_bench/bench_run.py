@@ -18,7 +18,7 @@ import os
 import re
 
 from . import checks, stats
-from .files import load_json
+from .files import ResultsError, load_json
 from .metadata import PROJECT_DIR
 
 RUN_FILE = "run.json"
@@ -81,6 +81,9 @@ def load_run(directory):
     """The run in directory: run.json, each round's benchmark JSON (None for
     a round with no file) and the instruction counts (None if not counted)."""
     run_json = load_json(os.path.join(directory, RUN_FILE))
+    if "rounds" not in run_json:
+        raise ResultsError(f"{os.path.join(directory, RUN_FILE)}: a run from before the rounds (no \"rounds\" in it); "
+                           "run `make bench` again")
     rounds = [load_json(os.path.join(directory, r["file"])) if r.get("file") else None
               for r in run_json.get("rounds", [])]
     counted = run_json.get("instructions", {}).get("file")
