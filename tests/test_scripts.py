@@ -554,6 +554,21 @@ class HooksTest(unittest.TestCase):
         self.assertIsNone(counts)
         self.assertIn("not counted: count_instructions.py failed: FileNotFoundError: valgrind", note)
 
+    def test_speed_factors_run_on_the_published_results_when_there(self):
+        with tempfile.TemporaryDirectory() as directory:
+            self.assertIsNone(hooks.run_speed_factors(sys.executable, "/r", None, directory, directory))
+            script = os.path.join(directory, hooks.SPEED_FACTORS)
+            with open(script, "w") as f:
+                f.write("import sys\nopen(sys.argv[0] + '.args', 'w').write(' '.join(sys.argv[1:]))\n")
+            with contextlib.redirect_stdout(io.StringIO()):
+                self.assertIsNone(hooks.run_speed_factors(sys.executable, "/r", "README.md", directory, directory))
+            with open(script + ".args") as f:
+                self.assertEqual(f.read(), "--results-dir /r --readme README.md")
+            with open(script, "w") as f:
+                f.write("import sys\nsys.exit('no chain here')\n")
+            failure = hooks.run_speed_factors(sys.executable, "/r", None, directory, directory)
+        self.assertEqual(failure, "speed_factors.py failed (exit status 1): no chain here")
+
     def test_torch_baseline_joins_when_its_script_is_there(self):
         with tempfile.TemporaryDirectory() as directory:
             self.assertEqual(bench_run.baselines(directory), bench_run.PYTHON_BASELINES)

@@ -54,5 +54,7 @@ def run_speed_factors(python, results_dir, readme, work_dir, scripts_dir=SCRIPTS
     returncode, _ = run_logged(command, stem + ".out", stem + ".err", None)
     if returncode != 0:
         return f"{SPEED_FACTORS} failed (exit status {returncode}): {tail(stem + '.err', 1)}"
-    log(tail(stem + ".out", 20))
+    output = tail(stem + ".out", 20)
+    if output:
+        log(output)
     return None
