@@ -10,7 +10,19 @@ import argparse
 import sys
 
 from microgpt_bench import readme, sweep_run, sweep_table
-from microgpt_bench.files import ResultsError, write_outputs
+from microgpt_bench.files import write_outputs
+from microgpt_bench.processes import run_guarded
+
+
+def table(args):
+    if args.readme:
+        readme.check_readme(args.readme, readme.SWEEP_TABLE)
+    sweep_json, run_json = sweep_run.load_sweep(args.results_dir)
+    write_outputs(sweep_table.render(sweep_json, run_json), args.output_dir or args.results_dir)
+    if args.readme:
+        readme.update_readme(args.readme, readme.SWEEP_TABLE,
+                             sweep_table.table_block(sweep_run.rows(sweep_json, run_json), run_json))
+    return 0
 
 
 def main(argv=None):
@@ -20,18 +32,7 @@ def main(argv=None):
     parser.add_argument("--output-dir", help="where the CSV and the table go (default: RESULTS_DIR)")
     parser.add_argument("--readme", help="also replace the table between this file's sweep-table markers")
     args = parser.parse_args(argv)
-    try:
-        if args.readme:
-            readme.check_readme(args.readme, readme.SWEEP_TABLE)
-        sweep_json, run_json = sweep_run.load_sweep(args.results_dir)
-        write_outputs(sweep_table.render(sweep_json, run_json), args.output_dir or args.results_dir)
-        if args.readme:
-            readme.update_readme(args.readme, readme.SWEEP_TABLE,
-                                 sweep_table.table_block(sweep_run.rows(sweep_json, run_json), run_json))
-    except ResultsError as error:
-        print(f"make_sweep_table: {error}", file=sys.stderr)
-        return 2
-    return 0
+    return run_guarded("make_sweep_table", args.output_dir or args.results_dir, lambda: table(args))
 
 
 if __name__ == "__main__":

@@ -14,8 +14,20 @@ import os
 import sys
 
 from microgpt_bench import bench_run, bench_table, readme
-from microgpt_bench.files import ResultsError, atomic_write
-from microgpt_bench.processes import log
+from microgpt_bench.files import atomic_write
+from microgpt_bench.processes import run_guarded
+
+
+def table(args):
+    run = bench_run.load_run(args.results_dir)
+    target = bench_run.readme_target(args.readme, args.readme_if_default, run.run["settings"], args.results_dir)
+    if target:
+        readme.check_readme(target, readme.RESULTS_TABLE)
+    block = bench_table.render(run)
+    atomic_write(args.output or os.path.join(args.results_dir, "table.md"), bench_table.table_document(block))
+    if target:
+        readme.update_readme(target, readme.RESULTS_TABLE, block)
+    return 0
 
 
 def main(argv=None):
@@ -25,25 +37,7 @@ def main(argv=None):
     parser.add_argument("--readme", help="also replace the table between the markers of this file")
     parser.add_argument("--readme-if-default", help="the same, for a run with the default settings in results/")
     args = parser.parse_args(argv)
-    try:
-        run = bench_run.load_run(args.results_dir)
-        target = args.readme
-        if not target and args.readme_if_default:
-            differ = bench_run.non_default_settings(run.run["settings"], args.results_dir)
-            if differ:
-                log(f"{args.readme_if_default} left as it is: not the default settings ({' '.join(differ)})")
-            else:
-                target = args.readme_if_default
-        if target:
-            readme.check_readme(target, readme.RESULTS_TABLE)
-        block = bench_table.render(run)
-        atomic_write(args.output or os.path.join(args.results_dir, "table.md"), bench_table.table_document(block))
-        if target:
-            readme.update_readme(target, readme.RESULTS_TABLE, block)
-    except ResultsError as error:
-        print(f"make_table: {error}", file=sys.stderr)
-        return 2
-    return 0
+    return run_guarded("make_table", args.results_dir, lambda: table(args))
 
 
 if __name__ == "__main__":

@@ -10,7 +10,13 @@ import argparse
 import sys
 
 from microgpt_bench import bench_plots, bench_run
-from microgpt_bench.files import ResultsError, write_outputs
+from microgpt_bench.files import write_outputs
+from microgpt_bench.processes import run_guarded
+
+
+def plot(args):
+    write_outputs(bench_plots.render(bench_run.load_run(args.results_dir)), args.output_dir or args.results_dir)
+    return 0
 
 
 def main(argv=None):
@@ -18,13 +24,7 @@ def main(argv=None):
     parser.add_argument("--results-dir", default="results", help="directory of run.json and the rounds' JSON")
     parser.add_argument("--output-dir", help="where the plots go (default: RESULTS_DIR)")
     args = parser.parse_args(argv)
-    try:
-        run = bench_run.load_run(args.results_dir)
-        write_outputs(bench_plots.render(run), args.output_dir or args.results_dir)
-    except ResultsError as error:
-        print(f"plot_results: {error}", file=sys.stderr)
-        return 2
-    return 0
+    return run_guarded("plot_results", args.output_dir or args.results_dir, lambda: plot(args))
 
 
 if __name__ == "__main__":

@@ -10,7 +10,14 @@ import argparse
 import sys
 
 from microgpt_bench import sweep_plots, sweep_run
-from microgpt_bench.files import ResultsError, write_outputs
+from microgpt_bench.files import write_outputs
+from microgpt_bench.processes import run_guarded
+
+
+def plot(args):
+    sweep_json, run_json = sweep_run.load_sweep(args.results_dir)
+    write_outputs(sweep_plots.render(sweep_json, run_json), args.output_dir or args.results_dir)
+    return 0
 
 
 def main(argv=None):
@@ -19,13 +26,7 @@ def main(argv=None):
                         help=f"directory of {sweep_run.SWEEP_FILE} and {sweep_run.SWEEP_RUN_FILE}")
     parser.add_argument("--output-dir", help="where the plots go (default: RESULTS_DIR)")
     args = parser.parse_args(argv)
-    try:
-        sweep_json, run_json = sweep_run.load_sweep(args.results_dir)
-        write_outputs(sweep_plots.render(sweep_json, run_json), args.output_dir or args.results_dir)
-    except ResultsError as error:
-        print(f"plot_sweep: {error}", file=sys.stderr)
-        return 2
-    return 0
+    return run_guarded("plot_sweep", args.output_dir or args.results_dir, lambda: plot(args))
 
 
 if __name__ == "__main__":

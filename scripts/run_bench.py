@@ -89,19 +89,6 @@ def settings_of(args):
             "instruction_steps": args.instruction_steps}
 
 
-def readme_target(args, settings):
-    """The README to write, or None; says why when --readme-if-default declines."""
-    if args.readme:
-        return args.readme
-    if args.readme_if_default:
-        differ = bench_run.non_default_settings(settings, args.output_dir)
-        if not differ:
-            return args.readme_if_default
-        log(f"{args.readme_if_default} left as it is: not the default settings ({' '.join(differ)}); "
-            f"README={args.readme_if_default} writes its table anyway")
-    return None
-
-
 def run_variant(args, variant, stem, label):
     """One harness process for one variant: (outcome, its JSON or None);
     its files are stem.json, .out and .err."""
@@ -210,7 +197,8 @@ def bench(args):
     settings = settings_of(args)
     if not args.no_report:
         bench_plots.pyplot()  # fail now rather than after minutes of benchmarks
-    target = None if args.no_report else readme_target(args, settings)
+    target = None if args.no_report else bench_run.readme_target(args.readme, args.readme_if_default, settings,
+                                                                 args.output_dir)
     if target:
         readme.check_readme(target, readme.RESULTS_TABLE)
     check_writable(args.output_dir)

@@ -20,6 +20,7 @@ import re
 from . import checks, stats
 from .files import ResultsError, load_json
 from .metadata import PROJECT_DIR
+from .processes import log
 
 RUN_FILE = "run.json"
 INSTRUCTIONS_FILE = "instructions.json"
@@ -72,6 +73,20 @@ def non_default_settings(settings, output_dir):
     if os.path.abspath(output_dir) != DEFAULT_OUTPUT_DIR:
         differ.append(f"RESULTS_DIR={output_dir}")
     return differ
+
+
+def readme_target(readme, readme_if_default, settings, output_dir):
+    """The README a run's table goes into: readme (asked for), else
+    readme_if_default when the run has the default settings in results/,
+    else None, after one line saying which settings differ."""
+    if readme or not readme_if_default:
+        return readme
+    differ = non_default_settings(settings, output_dir)
+    if not differ:
+        return readme_if_default
+    log(f"{readme_if_default} left as it is: not the default settings ({' '.join(differ)}); "
+        f"README={readme_if_default} writes its table anyway")
+    return None
 
 
 Run = collections.namedtuple("Run", "run rounds instructions")
