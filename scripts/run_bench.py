@@ -113,7 +113,7 @@ def run_variant(args, variant, stem, label):
 
 def run_baseline(args, baseline, steps, stem, label):
     command = [args.python, os.path.join(bench_run.SCRIPTS_DIR, baseline.script), *baseline.arguments,
-               "--steps", str(steps), "--samples", "0", "--quiet", "--report", stem + ".json"]
+               "--steps", str(steps), "--quiet", "--report", stem + ".json"]
     if args.data:
         command += ["--data", args.data]
     outcome, report = processes.run_json_process(command, stem, args.timeout)
@@ -227,7 +227,7 @@ def bench(args):
         publish(outputs, args.output_dir, stale + list(bench_run.STALE_FILES))
         if target:
             readme.update_readme(target, readme.RESULTS_TABLE, table)
-        factors_failure = hooks.run_speed_factors(args.python, args.output_dir, target, work_dir)
+        factors_failure = hooks.run_speed_factors(args, target, work_dir)
 
     all_rows = bench_run.rows(run)
     if not args.no_report:

@@ -9,6 +9,7 @@ baseline, unsteady rounds and instruction counts. Needs a python3 that can
 import matplotlib (ctest runs it with the one CMake found). The harness
 itself is exercised by tests/test_bench_smoke.py.
 """
+import argparse
 import contextlib
 import copy
 import io
@@ -554,19 +555,21 @@ class HooksTest(unittest.TestCase):
         self.assertIsNone(counts)
         self.assertIn("not counted: count_instructions.py failed: FileNotFoundError: valgrind", note)
 
-    def test_speed_factors_run_on_the_published_results_when_there(self):
-        with tempfile.TemporaryDirectory() as directory:
-            self.assertIsNone(hooks.run_speed_factors(sys.executable, "/r", None, directory, directory))
+    def test_speed_factors_run_after_the_rounds_when_there(self):
+        args = argparse.Namespace(python=sys.executable, bench="/b/microgpt-bench", output_dir="/r", rounds=2, steps=20,
+                                  data=None)
+        with tempfile.TemporaryDirectory() as directory, contextlib.redirect_stdout(io.StringIO()):
+            self.assertIsNone(hooks.run_speed_factors(args, None, directory, directory))
             script = os.path.join(directory, hooks.SPEED_FACTORS)
             with open(script, "w") as f:
                 f.write("import sys\nopen(sys.argv[0] + '.args', 'w').write(' '.join(sys.argv[1:]))\n")
-            with contextlib.redirect_stdout(io.StringIO()):
-                self.assertIsNone(hooks.run_speed_factors(sys.executable, "/r", "README.md", directory, directory))
+            self.assertIsNone(hooks.run_speed_factors(args, "README.md", directory, directory))
             with open(script + ".args") as f:
-                self.assertEqual(f.read(), "--results-dir /r --readme README.md")
+                self.assertEqual(f.read(), "--bench /b/microgpt-bench --output-dir /r --rounds 2 --steps 20 "
+                                           "--readme README.md")
             with open(script, "w") as f:
                 f.write("import sys\nsys.exit('no chain here')\n")
-            failure = hooks.run_speed_factors(sys.executable, "/r", None, directory, directory)
+            failure = hooks.run_speed_factors(args, None, directory, directory)
         self.assertEqual(failure, "speed_factors.py failed (exit status 1): no chain here")
 
     def test_torch_baseline_joins_when_its_script_is_there(self):
@@ -575,7 +578,8 @@ class HooksTest(unittest.TestCase):
             with open(os.path.join(directory, "microgpt_torch.py"), "w") as f:
                 f.write("")
             self.assertEqual([b.label for b in bench_run.baselines(directory)],
-                             ["Original Python", "Optimized Python", "PyTorch"])
+                             ["Original Python", "Optimized Python", "PyTorch (per position)",
+                              "PyTorch (whole sequence)"])
 
 
 class PlotTest(unittest.TestCase):

@@ -49,11 +49,14 @@ PHASES = ("forward", "backward", "update")
 
 REFERENCE_VARIANT = "naive"
 Baseline = collections.namedtuple("Baseline", "key label script arguments")
-# Baseline programs: each writes a JSON report (--report) like
+# Baseline programs, run as `SCRIPT ARGUMENTS... --steps N --quiet --report
+# FILE [--data PATH]`; each writes a JSON report like
 # scripts/microgpt_reference.py's. The first is the reference of the rest.
-PYTHON_BASELINES = (Baseline("naive", "Original Python", "microgpt_reference.py", ("--strategy", "naive")),
-                    Baseline("both", "Optimized Python", "microgpt_reference.py", ("--strategy", "both")))
-TORCH_BASELINES = (Baseline("torch", "PyTorch", "microgpt_torch.py", ()),)
+PYTHON_BASELINES = (
+    Baseline("naive", "Original Python", "microgpt_reference.py", ("--strategy", "naive", "--samples", "0")),
+    Baseline("both", "Optimized Python", "microgpt_reference.py", ("--strategy", "both", "--samples", "0")))
+TORCH_BASELINES = (Baseline("torch_position", "PyTorch (per position)", "microgpt_torch.py", ("--mode", "position")),
+                   Baseline("torch_sequence", "PyTorch (whole sequence)", "microgpt_torch.py", ("--mode", "sequence")))
 
 
 def round_file(number):

@@ -3,8 +3,9 @@ run_bench.py when they are there:
   count_instructions.py  count_instructions(build_dir, variants, steps) ->
                          {variant: {"instructions_per_step": float, ...}}
                          (valgrind's callgrind over a short run);
-  speed_factors.py       run after the rounds on the published results
-                         (--results-dir DIR [--readme README]).
+  speed_factors.py       the chain of speed factors, run after the results
+                         are published, with the run's harness, output
+                         directory, rounds, steps, data and README.
 """
 import importlib.util
 import os
@@ -43,13 +44,17 @@ def count_instructions(counter, build_dir, variants, steps):
             f"callgrind over {steps} steps (scripts/{INSTRUCTION_COUNTER})")
 
 
-def run_speed_factors(python, results_dir, readme, work_dir, scripts_dir=SCRIPTS_DIR):
-    """Runs scripts/speed_factors.py on the published results if it is there;
-    returns its failure text or None."""
+def run_speed_factors(args, readme, work_dir, scripts_dir=SCRIPTS_DIR):
+    """Runs scripts/speed_factors.py if it is there, with run_bench's
+    --bench, --output-dir, --rounds, --steps and --data (args) and the README
+    the run writes (or none); returns its failure text or None."""
     script = os.path.join(scripts_dir, SPEED_FACTORS)
     if not os.path.exists(script):
         return None
-    command = [python or sys.executable, script, "--results-dir", results_dir] + (["--readme", readme] if readme else [])
+    command = [args.python or sys.executable, script, "--bench", args.bench, "--output-dir", args.output_dir,
+               "--rounds", str(args.rounds), "--steps", str(args.steps)]
+    command += (["--data", args.data] if args.data else []) + (["--readme", readme] if readme else [])
+    log(f"speed factors: {' '.join(command[1:])}")
     stem = os.path.join(work_dir, "speed_factors")
     returncode, _ = run_logged(command, stem + ".out", stem + ".err", None)
     if returncode != 0:
