@@ -279,8 +279,11 @@ class TableTest(unittest.TestCase):
         counts = {"fused": {"instructions_per_step": 12_345_678.0}, "naive": {"instructions_per_step": 98_765_432.1}}
         run.run["instructions"] = {"note": "callgrind over 20 steps (scripts/count_instructions.py)",
                                    "file": bench_run.INSTRUCTIONS_FILE}
-        run = run._replace(instructions={"tool": "callgrind", "steps": 20, "variants": counts})
+        run = run._replace(instructions={"tool": "callgrind", "steps": 20, "variants": counts,
+                                         "python": {"naive": {"instructions_per_step": 4.2e9}}})
         markdown = bench_table.render(run)
+        self.assertEqual(table_row(markdown, "Original Python")[INSTRUCTIONS], "4,200 M")
+        self.assertEqual(table_row(markdown, "Optimized Python")[INSTRUCTIONS], "not counted")
         self.assertEqual(table_row(markdown, "fused")[INSTRUCTIONS], "12.3 M")
         self.assertEqual(table_row(markdown, "naive")[INSTRUCTIONS], "98.8 M")
         self.assertEqual(table_row(markdown, "stack")[INSTRUCTIONS], "not counted")

@@ -171,7 +171,7 @@ def _c_row(variant, outcome, rounds, run_rounds, instructions):
     return row
 
 
-def _baseline_row(baseline, run_rounds, settings, reference):
+def _baseline_row(baseline, run_rounds, settings, reference, instructions):
     """A baseline program's row; reference is the reference baseline's row,
     None for the reference itself. Its check: EXACT for the reference and for
     a program with the reference's losses bit for bit, TOLERANT (shown, not
@@ -179,6 +179,9 @@ def _baseline_row(baseline, run_rounds, settings, reference):
     round's run failed."""
     row = _empty_row(baseline.label, "baseline")
     row["key"] = baseline.key
+    # count_instructions.py's CLI writes the Python reference's counts under "python", by strategy
+    counted = (instructions or {}).get("python", {}).get(baseline.key, {})
+    row["instructions_per_step"] = counted.get("instructions_per_step")
     reports = [(r["round"], r["baselines"][baseline.key]) for r in run_rounds if baseline.key in r.get("baselines", {})]
     if not reports:
         return None
@@ -231,7 +234,8 @@ def rows(run):
     settings, run_rounds = run_json["settings"], run_json.get("rounds", [])
     result = []
     for baseline in run_json.get("baselines", []):
-        row = _baseline_row(Baseline(**baseline), run_rounds, settings, result[0] if result else None)
+        row = _baseline_row(Baseline(**baseline), run_rounds, settings, result[0] if result else None,
+                            run.instructions)
         if row is not None:
             result.append(_summarise(row))
     c_rows = [_summarise(_c_row(outcome["name"], outcome, run.rounds, run_rounds, run.instructions))

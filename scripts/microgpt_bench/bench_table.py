@@ -63,7 +63,11 @@ def format_ratio(summary):
 
 
 def format_instructions(value):
-    return NOT_COUNTED if value is None else f"{value / 1e6:,.3g} M"
+    """Millions of instructions, three digits or more: "12.3 M", "4,200 M"."""
+    if value is None:
+        return NOT_COUNTED
+    millions = value / 1e6
+    return f"{millions:,.0f} M" if millions >= 100 else f"{millions:.3g} M"
 
 
 def span_note(measured_steps, steps):
