@@ -54,25 +54,33 @@ fuzz:
 	  { echo "fuzz_dataset failed: the input is in $(FUZZ_BUILD_DIR)/artifacts/;" \
 	    "make it a regression test as tests/fuzz/README.md says" >&2; exit 1; }
 
-# Benchmarks (scripts/run_bench.py --help): every variant and the Python
-# baselines into results/, the table into README.md. FULL=1 runs Python for
-# all STEPS; CI smoke-tests with e.g. STEPS=5 K_STEPS=3 REPETITIONS=1.
+# Benchmarks (scripts/run_bench.py --help; docs/benchmarking.md): every variant
+# and the baselines in interleaved rounds into $(RESULTS_DIR). Settings, each
+# left to the script's default when empty: STEPS (1000), K_STEPS (300), ROUNDS
+# (5; REPETITIONS is its older name), BASELINE_ROUNDS (3: the first rounds that
+# also run the Python baselines), PHASE_ITERATIONS (500), INSTRUCTION_STEPS (20;
+# 0 counts none), FULL=1 (baselines for all STEPS), VARIANTS=a,b. The table
+# goes into README.md only from a run with every default into results/, or
+# when asked (README=README.md); README= keeps README.md out of any run. CI
+# smoke-tests with e.g. STEPS=5 K_STEPS=3 ROUNDS=1.
 # The scripts need a python3 that can import matplotlib (Debian's
 # python3-matplotlib serves /usr/bin/python3, not a pyenv python3).
 PLOT_PYTHON ?= $(shell for p in /usr/bin/python3 python3; do \
   if $$p -c 'import matplotlib' >/dev/null 2>&1; then command -v $$p; break; fi; done)
-STEPS ?= 1000
-K_STEPS ?= 300
-REPETITIONS ?= 3
-PHASE_ITERATIONS ?= 500
 RESULTS_DIR ?= results
-README ?= README.md
-BENCH_FLAGS = --bench $(BUILD_DIR)/microgpt-bench --output-dir $(RESULTS_DIR) --steps $(STEPS) \
-  --k-steps $(K_STEPS) --repetitions $(REPETITIONS) --phase-iterations $(PHASE_ITERATIONS) \
-  $(if $(filter 1 yes true,$(FULL)),--full) $(if $(README),--readme $(README))
+ROUNDS ?= $(REPETITIONS)
+README_DEFAULT = README.md
+README_GIVEN = $(filter-out undefined,$(origin README))
+BENCH_README = $(if $(README_GIVEN),$(if $(README),--readme $(README)),--readme-if-default $(README_DEFAULT))
+BENCH_FLAGS = --bench $(BUILD_DIR)/microgpt-bench --output-dir $(RESULTS_DIR) \
+  $(if $(STEPS),--steps $(STEPS)) $(if $(K_STEPS),--k-steps $(K_STEPS)) $(if $(ROUNDS),--rounds $(ROUNDS)) \
+  $(if $(BASELINE_ROUNDS),--baseline-rounds $(BASELINE_ROUNDS)) \
+  $(if $(PHASE_ITERATIONS),--phase-iterations $(PHASE_ITERATIONS)) \
+  $(if $(INSTRUCTION_STEPS),--instruction-steps $(INSTRUCTION_STEPS)) $(if $(VARIANTS),--variants $(VARIANTS)) \
+  $(if $(filter 1 yes true,$(FULL)),--full) $(BENCH_README)
 COMPARE_PY = /usr/share/benchmark/compare.py
 
-.PHONY: bench plot table compare check-plot-python sweep sweep-plot
+.PHONY: bench plot table compare check-plot-python sweep sweep-table sweep-plot
 
 check-plot-python:
 	@test -n "$(PLOT_PYTHON)" || { echo "no python3 can import matplotlib:" \
@@ -85,25 +93,31 @@ plot: check-plot-python
 	$(PLOT_PYTHON) scripts/plot_results.py --results-dir $(RESULTS_DIR)
 
 table: check-plot-python
-	$(PLOT_PYTHON) scripts/make_table.py --results-dir $(RESULTS_DIR) $(if $(README),--readme $(README))
+	$(PLOT_PYTHON) scripts/make_table.py --results-dir $(RESULTS_DIR) $(BENCH_README)
 
 # Model-size sweep (scripts/run_sweep.py --help): every variant over n_embd
 # 16,32,64,128 x n_layer 1,2,4 (20 steps per point, a fresh process each),
 # into $(SWEEP_DIR): sweep.json, sweep_run.json, sweep.csv, sweep_table.md and
-# the plots, and the table into README.md's sweep section. QUICK=1: n_embd
+# the plots, and the table into README.md's sweep section (unless SWEEP_DIR or
+# RESULTS_DIR is not results/, or README= is given). QUICK=1: n_embd
 # 16,32 x n_layer 1,2, 5 steps, 0.1 s a point, into build/sweep-quick with
-# README.md untouched, so the committed results stay as they are.
+# README.md untouched, so the committed results stay as they are. make
+# sweep-table and sweep-plot redo the CSV and table, and the plots.
 QUICK_SWEEP = $(filter 1 yes true,$(QUICK))
 SWEEP_DIR ?= $(if $(QUICK_SWEEP),$(BUILD_DIR)/sweep-quick,$(RESULTS_DIR))
 
-SWEEP_README = $(if $(QUICK_SWEEP),,$(if $(README),--readme $(README)))
+# README.md's sweep table: from a sweep into results/, or when asked (README=...).
+SWEEP_README = $(if $(README_GIVEN),$(if $(README),--readme $(README)),$(if $(QUICK_SWEEP)$(filter-out results,$(SWEEP_DIR)),,--readme $(README_DEFAULT)))
 
 sweep: build check-plot-python
 	$(PLOT_PYTHON) scripts/run_sweep.py --bench $(BUILD_DIR)/microgpt-bench --output-dir $(SWEEP_DIR) \
 	  $(if $(QUICK_SWEEP),--quick) $(SWEEP_README)
 
+sweep-table: check-plot-python
+	$(PLOT_PYTHON) scripts/make_sweep_table.py --results-dir $(SWEEP_DIR) $(SWEEP_README)
+
 sweep-plot: check-plot-python
-	$(PLOT_PYTHON) scripts/plot_sweep.py --results-dir $(SWEEP_DIR) $(SWEEP_README)
+	$(PLOT_PYTHON) scripts/plot_sweep.py --results-dir $(SWEEP_DIR)
 
 compare: check-plot-python
 	@test -n "$(A)" -a -n "$(B)" || { echo "usage: make compare A=old.json B=new.json" >&2; exit 2; }

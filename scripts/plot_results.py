@@ -1,183 +1,30 @@
 #!/usr/bin/env python3
 """Plots one `make bench` run (matplotlib, Agg backend).
 
-From results/benchmark.json and results/run.json, writes
-  graph_size_vs_runtime.png and .svg: log-log, time per training step
-      against graph nodes per step, one labelled point per version, Python
-      baselines included, all on the first K steps (equal work);
-  phases.png: stacked forward / backward / Adam update time per C variant,
-      from the phase micro-benchmarks on one fixed document.
-Files are written atomically and are byte-stable for the same input.
+From the run in --results-dir, writes graph_size_vs_runtime.png and .svg
+(time per step against graph size, median and min-max over the rounds) and
+phases.png (forward / backward / update per C variant); see
+scripts/microgpt_bench/bench_plots.py. Atomic and byte-stable.
 """
 import argparse
-import io
-import os
 import sys
 
-import bench_results
-
-PHASES = (("forward", "forward", "#4c72b0"), ("backward", "backward (incl. graph release)", "#dd8452"),
-          ("update", "Adam update", "#55a868"))
-
-
-def pyplot():
-    """matplotlib.pyplot with the Agg backend and reproducible output."""
-    try:
-        import matplotlib
-    except ImportError:
-        raise bench_results.ResultsError(
-            f"{sys.executable} cannot import matplotlib (Debian: apt-get install --no-install-recommends "
-            "python3-matplotlib, for /usr/bin/python3)") from None
-    matplotlib.use("Agg")
-    matplotlib.rcParams["svg.hashsalt"] = "microgpt"  # stable SVG ids
-    import matplotlib.pyplot as plt
-
-    return plt
+from microgpt_bench import bench_plots, bench_run
+from microgpt_bench.files import write_outputs
+from microgpt_bench.processes import run_guarded
 
 
-def figure_bytes(figure, file_format):
-    buffer = io.BytesIO()
-    metadata = {"Software": None} if file_format == "png" else {"Creator": None, "Date": None}
-    figure.savefig(buffer, format=file_format, dpi=120, metadata=metadata)
-    return buffer.getvalue()
-
-
-# Where a version without a graph (0 nodes, e.g. floor) stands on the log axis.
-NO_GRAPH_NODES = 1.0
-
-
-def graph_size_points(all_rows, settings):
-    """(label, nodes per step, ms per step) on the first K steps, and the
-    versions left out (failed). A version with no graph is placed at
-    NO_GRAPH_NODES, which a log axis can show."""
-    points, left_out = [], []
-    k_steps = settings["k_steps"]
-    for row in all_rows:
-        if row["k_seconds"] is None or row["k_nodes_per_step"] is None:
-            left_out.append(row["version"])
-            continue
-        nodes = row["k_nodes_per_step"] if row["k_nodes_per_step"] > 0 else NO_GRAPH_NODES
-        points.append((row["version"], nodes, 1e3 * row["k_seconds"] / k_steps))
-    return points, left_out
-
-
-def label_offsets(points, to_display, points_per_pixel, spacing=13.0):
-    """Text offsets (in points) for the labels: each to the right of its
-    point, and where points share a graph size (within 2%), stacked from the
-    top down at least `spacing` points apart so that none overlap.
-    to_display maps (nodes, ms) to display pixels."""
-    columns = []
-    for label, nodes, milliseconds in sorted(points, key=lambda p: (p[1], -p[2])):
-        for column in columns:
-            if abs(nodes - column[0][1]) <= 0.02 * column[0][1]:
-                column.append((label, nodes, milliseconds))
-                break
-        else:
-            columns.append([(label, nodes, milliseconds)])
-    offsets = {}
-    for column in columns:
-        previous = None  # label height of the point above, in points
-        for label, nodes, milliseconds in sorted(column, key=lambda p: -p[2]):  # highest first
-            height = to_display(nodes, milliseconds)[1] * points_per_pixel
-            text = height if previous is None else min(height, previous - spacing)
-            offsets[label] = (8, text - height)
-            previous = text
-    return offsets
-
-
-def plot_graph_size(plt, all_rows, settings):
-    points, left_out = graph_size_points(all_rows, settings)
-    wrong = {row["version"] for row in all_rows if row["status"].startswith("wrong gradients")}
-    figure, axes = plt.subplots(figsize=(7.5, 5))
-    axes.set_xscale("log")
-    axes.set_yscale("log")
-    if points:
-        xs = [p[1] for p in points]
-        ys = [p[2] for p in points]
-        axes.set_xlim(min(xs) / 1.6, max(xs) * 150)  # room on the right for the labels
-        axes.set_ylim(min(ys) / 2, max(ys) * 2)
-    axes.set_xlabel("graph nodes per step (mean)")
-    axes.set_ylabel("time per training step (ms)")
-    axes.set_title(f"microgpt: graph size vs runtime (first {settings['k_steps']} steps, "
-                   f"C: median of {settings['repetitions']})", fontsize=10)
-    axes.grid(True, which="both", linestyle=":", linewidth=0.5)
-    figure.tight_layout()  # before placing labels: it moves the axes
-    offsets = label_offsets(points, lambda x, y: axes.transData.transform((x, y)), 72.0 / figure.dpi)
-    for label, nodes, milliseconds in points:
-        python = label in dict(bench_results.PYTHON_BASELINES)
-        marker, color = ("s", "#c44e52") if python else ("o", "#4c72b0")
-        text = f"{label} ({milliseconds:.3g} ms){'*' if nodes == NO_GRAPH_NODES else ''}"
-        if label in wrong:  # trains a different model: shown, but not as a result
-            marker, color, text = "x", "#8c8c8c", f"{label} (wrong gradients)"
-        axes.scatter([nodes], [milliseconds], marker=marker, color=color, zorder=3)
-        dx, dy = offsets[label]
-        axes.annotate(text, (nodes, milliseconds), textcoords="offset points", xytext=(dx, dy), fontsize=9,
-                      va="center", color="#8c8c8c" if label in wrong else "black",
-                      arrowprops={"arrowstyle": "-", "color": "#b0b0b0", "linewidth": 0.6} if abs(dy) > 6 else None)
-    if any(nodes == NO_GRAPH_NODES for _, nodes, _ in points):
-        figure.text(0.99, 0.01, f"* no graph: drawn at {NO_GRAPH_NODES:g} node", fontsize=8, ha="right")
-    if left_out:
-        figure.text(0.01, 0.01, "not plotted (failed): " + ", ".join(left_out), fontsize=8, color="#c44e52")
-    return figure
-
-
-def plot_phases(plt, all_rows, benchmark_json, settings):
-    rows = [row for row in all_rows if row["kind"] == "c" and row["phases"]]
-    context = benchmark_json.get("context", {})
-    figure, axes = plt.subplots(figsize=(7, 4.5))
-    labels = [row["version"] + ("\n(wrong)" if row["status"].startswith("wrong gradients") else "") for row in rows]
-    bottoms = [0.0] * len(rows)
-    for phase, legend, color in PHASES:
-        heights = [1e3 * row["phases"].get(phase, 0.0) for row in rows]
-        axes.bar(labels, heights, bottom=bottoms, label=legend, color=color)
-        bottoms = [b + h for b, h in zip(bottoms, heights)]
-    for x, total in enumerate(bottoms):
-        axes.annotate(f"{total:.3g}", (x, total), textcoords="offset points", xytext=(0, 3), ha="center", fontsize=9)
-    axes.set_ylabel("time (ms)")
-    axes.set_ylim(0, max(bottoms, default=1.0) * 1.12 or 1.0)
-    document = context.get("microgpt_phase_document", "?")
-    axes.set_title(f"microgpt: one training step's phases on the document \"{document}\"\n"
-                   f"(mean of {context.get('microgpt_phase_iterations', '?')} iterations, median of "
-                   f"{settings['repetitions']} repetitions)", fontsize=10)
-    figure.legend(loc="lower center", ncol=3, frameon=False)
-    failed = [row["version"] for row in all_rows if row["kind"] == "c" and not row["phases"]]
-    if failed:
-        figure.text(0.01, 0.01, "not plotted (failed): " + ", ".join(failed), fontsize=8, color="#c44e52")
-    figure.tight_layout(rect=(0, 0.07, 1, 1))
-    return figure
-
-
-def render(benchmark_json, run_json):
-    """{file name: bytes} of every plot."""
-    plt = pyplot()
-    all_rows = bench_results.rows(benchmark_json, run_json)
-    settings = run_json["settings"]
-    outputs = {}
-    figure = plot_graph_size(plt, all_rows, settings)
-    outputs["graph_size_vs_runtime.png"] = figure_bytes(figure, "png")
-    outputs["graph_size_vs_runtime.svg"] = figure_bytes(figure, "svg")
-    plt.close(figure)
-    figure = plot_phases(plt, all_rows, benchmark_json, settings)
-    outputs["phases.png"] = figure_bytes(figure, "png")
-    plt.close(figure)
-    return outputs
+def plot(args):
+    write_outputs(bench_plots.render(bench_run.load_run(args.results_dir)), args.output_dir or args.results_dir)
+    return 0
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--results-dir", default="results", help="directory of benchmark.json and run.json")
+    parser.add_argument("--results-dir", default="results", help="directory of run.json and the rounds' JSON")
     parser.add_argument("--output-dir", help="where the plots go (default: RESULTS_DIR)")
     args = parser.parse_args(argv)
-    try:
-        benchmark_json, run_json = bench_results.load_run(args.results_dir)
-        output_dir = args.output_dir or args.results_dir
-        os.makedirs(output_dir, exist_ok=True)
-        for name, data in render(benchmark_json, run_json).items():
-            bench_results.atomic_write(os.path.join(output_dir, name), data)
-    except bench_results.ResultsError as error:
-        print(f"plot_results: {error}", file=sys.stderr)
-        return 2
-    return 0
+    return run_guarded("plot_results", args.output_dir or args.results_dir, lambda: plot(args))
 
 
 if __name__ == "__main__":

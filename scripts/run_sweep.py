@@ -12,8 +12,9 @@ into the output directory (results/ by default):
   sweep.json       the points' Google Benchmark JSON, concatenated (the
                    source of truth);
   sweep_run.json   settings, machine, git commit, each point's outcome;
-  sweep.csv, sweep_table.md, sweep_time_vs_nodes.png, sweep_ns_per_node.png,
-  sweep_memory.png (scripts/plot_sweep.py, which can redo them alone);
+  sweep.csv, sweep_table.md (scripts/make_sweep_table.py), sweep_time_vs_nodes.png,
+  sweep_ns_per_node.png, sweep_memory.png (scripts/plot_sweep.py), which
+  those scripts can redo alone;
 and with --readme the table between that file's sweep-table markers.
 Everything is staged and renamed into place at the end: an interrupted or
 broken sweep leaves the previous results as they were.
@@ -21,21 +22,18 @@ Exit status: 0; 1 when a point failed or a variant has wrong gradients
 (after everything is written); 2 on bad input.
 """
 import argparse
-import datetime
-import json
 import os
-import platform
 import shutil
 import sys
 import tempfile
 import time
 
-import bench_results
-import make_table
-import plot_sweep
-import run_bench
+from microgpt_bench import checks, metadata, plotting, processes, readme, sweep_plots, sweep_run, sweep_table
+from microgpt_bench.bench_run import entry_seconds
+from microgpt_bench.files import check_writable, json_text, publish
+from microgpt_bench.processes import log
 
-PROJECT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PROJECT_DIR = metadata.PROJECT_DIR
 # The default grid takes about 5 minutes on a 2-core machine, most of it
 # naive, stack and seed_stack at n_embd 128 (about 1.6 s a step there).
 DEFAULT_N_EMBD = (16, 32, 64, 128)
@@ -48,10 +46,6 @@ QUICK_STEPS = 5
 # each steadies them, for about a minute more in all.
 DEFAULT_MIN_TIME = 0.5
 QUICK_MIN_TIME = 0.1
-
-
-def log(message):
-    print(message, flush=True)
 
 
 def size_list(text):
@@ -123,29 +117,8 @@ def run_point(args, harness, variant, n_embd, n_layer, work_dir):
                f"--benchmark_out={stem}.json", "--benchmark_out_format=json"]
     if args.data:
         command += ["--data", args.data]
-    try:
-        returncode, seconds = run_bench.run_logged(command, stem + ".out", stem + ".err", args.timeout)
-    except OSError as error:
-        returncode, seconds = error, 0.0
-    if isinstance(returncode, OSError):
-        failure = f"failed: cannot run {harness}: {returncode.strerror}"
-    else:
-        failure = run_bench.process_failure(returncode, stem + ".err", args.timeout)
-    outcome = {"variant": variant, "shape": name, "n_embd": n_embd, "n_layer": n_layer, "status": failure or "ok",
-               "exit_code": returncode if isinstance(returncode, int) else None, "seconds": round(seconds, 3)}
-    result = None
-    if not failure:
-        try:
-            with open(stem + ".json") as f:
-                result = json.load(f)
-            if not result.get("benchmarks"):
-                raise ValueError("no benchmarks in it")
-        except (OSError, ValueError) as error:
-            outcome["status"] = f"failed: no usable benchmark output ({error})"
-            result = None
-    if result is None:
-        outcome["stderr_tail"] = run_bench.tail(stem + ".err", 20)
-    return outcome, result
+    outcome, result = processes.run_json_process(command, stem, args.timeout, empty=processes.no_benchmarks)
+    return dict({"variant": variant, "shape": name, "n_embd": n_embd, "n_layer": n_layer}, **outcome), result
 
 
 def progress_line(index, count, outcome, result):
@@ -153,7 +126,7 @@ def progress_line(index, count, outcome, result):
     if result is None:
         return f"{head} {outcome['status']} after {outcome['seconds']:.1f} s"
     entry = result["benchmarks"][0]
-    text = (f"{1e3 * bench_results.entry_seconds(entry) / entry['steps']:.3g} ms/step, "
+    text = (f"{1e3 * entry_seconds(entry) / entry['steps']:.3g} ms/step, "
             f"{entry['nodes_per_step']:,.0f} nodes/step")
     if entry["nodes_per_step"] > 0:
         text += f", {entry['ns_per_node']:.3g} ns/node"
@@ -164,23 +137,12 @@ def progress_line(index, count, outcome, result):
     return f"{head} {text}, {entry['label']} ({runs}, {outcome['seconds']:.1f} s)"
 
 
-def git_state():
-    """The commit and whether tracked files differ from it; taken when the
-    harness is copied, since the tree may change while the sweep runs."""
-    commit = run_bench.command_output(["git", "rev-parse", "HEAD"], cwd=PROJECT_DIR)
-    status = run_bench.command_output(["git", "status", "--porcelain", "--untracked-files=no"], cwd=PROJECT_DIR)
-    return {"commit": commit or "unknown", "dirty": bool(status)}
-
-
 def sweep_metadata(args, merged, outcomes, git, load_before, wall_seconds):
     context = merged.get("context", {})
     return {
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "machine": {"uname": " ".join(platform.uname()), "cpu_model": run_bench.cpu_model(), "cpus": os.cpu_count(),
-                    "load_average_before": load_before, "load_average_after": list(os.getloadavg())},
-        "c_compiler": context.get("microgpt_c_compiler", "unknown"),
-        "c_flags": context.get("microgpt_c_flags", "unknown"),
-        "benchmark_library_build_type": context.get("library_build_type", "unknown"),
+        "date": metadata.utc_now(),
+        "machine": metadata.machine(load_before),
+        **metadata.toolchain(context),
         "git": git,
         "settings": {"steps": args.steps, "min_time": args.min_time, "n_embd": list(args.n_embd), "n_layer": list(args.n_layer),
                      "n_head": args.n_head, "block_size": args.block_size, "quick": args.quick,
@@ -191,68 +153,59 @@ def sweep_metadata(args, merged, outcomes, git, load_before, wall_seconds):
     }
 
 
-def main(argv=None):
-    args = parse_arguments(argv)
-    args.bench = os.path.abspath(args.bench)
-    try:
-        plot_sweep.plot_results.pyplot()  # fail now rather than after minutes of benchmarks
-        if args.readme:
-            make_table.check_readme(args.readme, plot_sweep.README_MARKERS, plot_sweep.README_WHAT)
-        variants = run_bench.select_variants(args.bench, args.variants)
-    except bench_results.ResultsError as error:
-        print(f"run_sweep: {error}", file=sys.stderr)
-        return 2
+def sweep(args):
+    plotting.pyplot()  # fail now rather than after minutes of benchmarks
+    if args.readme:
+        readme.check_readme(args.readme, readme.SWEEP_TABLE)
+    check_writable(args.output_dir)
+    variants = processes.select_variants(args.bench, args.variants)
 
     points = grid(args)
     count = len(points) * len(variants)
     log(f"sweep: {len(variants)} variants ({', '.join(variants)}) x {len(points)} sizes "
         f"(n_embd {','.join(map(str, args.n_embd))}; n_layer {','.join(map(str, args.n_layer))}; "
         f"n_head {args.n_head}, block_size {args.block_size}), {args.steps} steps each")
-    started, load_before = time.monotonic(), list(os.getloadavg())
-    try:
-        with tempfile.TemporaryDirectory(prefix="microgpt-sweep-") as work_dir:
-            # Every point runs this copy: a rebuild during the sweep (make in
-            # another shell) neither breaks it nor mixes two builds.
-            harness = os.path.join(work_dir, os.path.basename(args.bench))
-            shutil.copy2(args.bench, harness)
-            git = git_state()
-            outcomes, results, index = [], [], 0
-            for n_embd, n_layer in points:
-                for variant in variants:
-                    index += 1
-                    outcome, result = run_point(args, harness, variant, n_embd, n_layer, work_dir)
-                    log(progress_line(index, count, outcome, result))
-                    if outcome.get("stderr_tail"):
-                        log("    " + outcome["stderr_tail"].replace("\n", "\n    "))
-                    outcomes.append(outcome)
-                    if result is not None:
-                        results.append(result)
-            merged = run_bench.merge_benchmarks(results)
-            run = sweep_metadata(args, merged, outcomes, git, load_before, time.monotonic() - started)
-            outputs = {plot_sweep.SWEEP_FILE: bench_results.json_text(merged),
-                       plot_sweep.SWEEP_RUN_FILE: bench_results.json_text(run)}
-            outputs.update(plot_sweep.render(merged, run))
-            run_bench.publish(outputs, args.output_dir)
-            if args.readme:
-                make_table.update_readme(args.readme, plot_sweep.table_block(plot_sweep.rows(merged, run), run),
-                                         plot_sweep.README_MARKERS, plot_sweep.README_WHAT)
-    except KeyboardInterrupt:
-        print(f"\nrun_sweep: interrupted; {args.output_dir} left as it was", file=sys.stderr)
-        return 130
-    except bench_results.ResultsError as error:
-        print(f"run_sweep: {error}", file=sys.stderr)
-        return 2
+    started, load_before = time.monotonic(), metadata.load_average()
+    with tempfile.TemporaryDirectory(prefix="microgpt-sweep-") as work_dir:
+        # Every point runs this copy: a rebuild during the sweep (make in
+        # another shell) neither breaks it nor mixes two builds.
+        harness = os.path.join(work_dir, os.path.basename(args.bench))
+        shutil.copy2(args.bench, harness)
+        git = metadata.git_state()  # when the harness is copied: the tree may change during the sweep
+        outcomes, results, index = [], [], 0
+        for n_embd, n_layer in points:
+            for variant in variants:
+                index += 1
+                outcome, result = run_point(args, harness, variant, n_embd, n_layer, work_dir)
+                log(progress_line(index, count, outcome, result))
+                if outcome.get("stderr_tail"):
+                    log("    " + outcome["stderr_tail"].replace("\n", "\n    "))
+                outcomes.append(outcome)
+                if result is not None:
+                    results.append(result)
+        merged = processes.merge_benchmarks(results)
+        run = sweep_metadata(args, merged, outcomes, git, load_before, time.monotonic() - started)
+        outputs = {sweep_run.SWEEP_FILE: json_text(merged), sweep_run.SWEEP_RUN_FILE: json_text(run)}
+        outputs.update(sweep_table.render(merged, run))
+        outputs.update(sweep_plots.render(merged, run))
+        publish(outputs, args.output_dir)
+        if args.readme:
+            readme.update_readme(args.readme, readme.SWEEP_TABLE,
+                                 sweep_table.table_block(sweep_run.rows(merged, run), run))
 
-    rows = plot_sweep.rows(merged, run)
-    for line in plot_sweep.summary_lines(rows):
+    rows = sweep_run.rows(merged, run)
+    for line in sweep_table.summary_lines(rows):
         log(line)
     failures = sorted({f"{row['variant']} {row['shape']}: {row['status']}" for row in rows
-                       if bench_results.is_failure(row["status"])})
+                       if checks.is_failure(row["check"])})
     log(f"wrote {', '.join(sorted(outputs))} to {args.output_dir} in {time.monotonic() - started:.0f} s")
-    if failures:
-        print(f"run_sweep: {len(failures)} point(s) failed: {'; '.join(failures)}", file=sys.stderr)
-        return 1
-    return 0
+    return processes.exit_status("run_sweep", failures, "point(s)")
+
+
+def main(argv=None):
+    args = parse_arguments(argv)
+    args.bench = os.path.abspath(args.bench)
+    return processes.run_guarded("run_sweep", args.output_dir, lambda: sweep(args))
 
 
 if __name__ == "__main__":

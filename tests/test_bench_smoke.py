@@ -2,11 +2,17 @@
 """bench.smoke: the real `make bench` driver with a few steps, into a
 temporary directory (never results/).
 
-1. A whole run (every variant, both Python baselines, one repetition):
-   every output written, the README block replaced, medians in the JSON.
+1. A whole run (every variant in two rounds, the Python baselines in the
+   first): every output written, one Google Benchmark JSON per round with
+   every variant once, the order rotated, the README block replaced when
+   asked (--readme).
 2. One variant crashing (a wrapper around the real harness kills itself
-   with SIGSEGV for it): its row says so, the others are written, exit 1.
+   with SIGSEGV for it): its row says so, it leaves the later rounds, the
+   others are written, exit 1; a README offered with --readme-if-default is
+   left as it was, since the settings are not the defaults.
 3. Ctrl-C during a run: exit 130 and the previous results untouched.
+4. A README without markers, or an output directory that cannot be
+   written: exit 2 with one line, before any measurement.
 
 usage: test_bench_smoke.py --bench build/microgpt-bench
 """
@@ -23,21 +29,22 @@ import unittest
 TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
 PROJECT_DIR = os.path.dirname(TESTS_DIR)
 RUN_BENCH = os.path.join(PROJECT_DIR, "scripts", "run_bench.py")
-SMALL = ["--steps", "4", "--k-steps", "2", "--repetitions", "1", "--phase-iterations", "3"]
-OUTPUTS = ("benchmark.json", "run.json", "table.md", "graph_size_vs_runtime.png", "graph_size_vs_runtime.svg",
-           "phases.png")
+SMALL = ["--steps", "4", "--k-steps", "2", "--rounds", "2", "--baseline-rounds", "1", "--phase-iterations", "3",
+         "--instruction-steps", "0"]
+OUTPUTS = ("benchmark-round-01.json", "benchmark-round-02.json", "run.json", "table.md", "graph_size_vs_runtime.png",
+           "graph_size_vs_runtime.svg", "phases.png")
 README = "# T\n\nkept\n\n<!-- results-table:begin -->\nnothing yet\n<!-- results-table:end -->\n\nkept too\n"
 
-# Runs the real harness, except for the variant named in $CRASH_VARIANT
-# (killed by SIGSEGV) and the one in $HANG_VARIANT (sleeps).
+# Runs the real harness, except for a process of the variant named in
+# $CRASH_VARIANT (killed by SIGSEGV) or in $HANG_VARIANT (sleeps).
 WRAPPER = """#!{python}
 import os, signal, sys, time
 arguments = sys.argv[1:]
-variant = arguments[arguments.index("--variant") + 1] if "--variant" in arguments else None
-if variant is not None and variant == os.environ.get("CRASH_VARIANT"):
+variants = [arguments[i + 1] for i, flag in enumerate(arguments[:-1]) if flag == "--variant"]
+if os.environ.get("CRASH_VARIANT") in variants:
     print("about to crash", file=sys.stderr, flush=True)
     os.kill(os.getpid(), signal.SIGSEGV)
-if variant is not None and variant == os.environ.get("HANG_VARIANT"):
+if os.environ.get("HANG_VARIANT") in variants:
     time.sleep(60)
 os.execv({bench!r}, [{bench!r}] + arguments)
 """
@@ -79,24 +86,25 @@ class BenchSmokeTest(unittest.TestCase):
 
     def test_whole_run(self):
         result = self.run_bench("--readme", self.readme)
-        benchmark_json = self.load("benchmark.json")
+        rounds = [self.load(name) for name in OUTPUTS[:2]]
         # A variant with wrong gradients is timed, flagged, and makes the run exit 1,
         # unless it is a declared negative control.
-        wrong = {entry["run_name"].split("/")[1] for entry in benchmark_json["benchmarks"]
-                 if entry["label"] == "wrong gradients"}
+        wrong = {entry["run_name"].split("/")[1] for benchmark_json in rounds
+                 for entry in benchmark_json["benchmarks"] if entry["label"] == "wrong gradients"}
         self.assertEqual(result.returncode, 1 if wrong else 0, result.stdout + result.stderr)
         for name in OUTPUTS:
             self.assertGreater(os.path.getsize(os.path.join(self.output, name)), 0, name)
         self.assertEqual(sorted(os.listdir(self.output)), sorted(OUTPUTS))  # no staging left behind
         variants = self.variants()
-        for variant in variants:
-            self.assertIn(f"{variant}: done in", result.stdout)
-        names = {entry["run_name"].split("/")[0] + "/" + entry["run_name"].split("/")[1]
-                 for entry in benchmark_json["benchmarks"]}
-        for variant in variants:
-            for kind in ("train_full", "train_k", "forward", "backward", "update"):
-                self.assertIn(f"{kind}/{variant}", names)
-        for entry in benchmark_json["benchmarks"]:
+        for number in (1, 2):
+            for index, variant in enumerate(variants, 1):
+                self.assertRegex(result.stdout, rf"\[round {number}/2, \d+/{len(variants)}\] {variant}: ")
+        for benchmark_json in rounds:  # every variant once per round
+            names = sorted(entry["run_name"].split("/")[0] + "/" + entry["run_name"].split("/")[1]
+                           for entry in benchmark_json["benchmarks"])
+            self.assertEqual(names, sorted(f"{kind}/{variant}" for variant in variants
+                                           for kind in ("train_full", "train_k", "forward", "backward", "update")))
+        for entry in [entry for benchmark_json in rounds for entry in benchmark_json["benchmarks"]]:
             label = entry["label"]
             self.assertTrue(label in ("bit-exact", "wrong gradients", "wrong gradients (negative control)")
                             or label.startswith("within tol"), label)
@@ -112,14 +120,19 @@ class BenchSmokeTest(unittest.TestCase):
                     self.assertGreater(entry["bytes_per_step"], 0)
         run = self.load("run.json")
         self.assertEqual(run["settings"]["python_steps"], 2)
-        self.assertEqual(run["python"]["naive"]["status"], "ok")
-        self.assertEqual(run["python"]["both"]["losses"], run["python"]["naive"]["losses"])
+        self.assertEqual([record["order"] for record in run["rounds"]], [variants, variants[1:] + variants[:1]])
+        self.assertEqual([sorted(record.get("baselines", {})) for record in run["rounds"]], [["both", "naive"], []])
+        baselines = run["rounds"][0]["baselines"]
+        self.assertEqual(baselines["naive"]["status"], "ok")
+        self.assertEqual(baselines["both"]["losses"], baselines["naive"]["losses"])
         self.assertEqual(len(run["git"]["commit"]), 40)
+        self.assertEqual(run["instructions"], {"note": "not counted (--instruction-steps 0)"})
         table = self.load("table.md")
         for variant in variants:
             self.assertIn(f"| {variant} |", table)
         self.assertIn("| Original Python |", table)
         self.assertIn("agree: yes, bit for bit", table)
+        self.assertIn("median [min–max] over 2 rounds", table)
         with open(self.readme) as f:
             readme = f.read()
         self.assertNotIn("nothing yet", readme)
@@ -127,19 +140,27 @@ class BenchSmokeTest(unittest.TestCase):
         self.assertTrue(readme.endswith("<!-- results-table:end -->\n\nkept too\n"))
 
     def test_crashing_variant_loses_only_its_row(self):
-        variants = self.variants()
+        every = self.variants()
+        variants = every[:2] + every[-1:]  # three are enough, and quicker
         crash = variants[-1]
-        result = self.run_bench("--skip-python", bench=self.wrapper(), environment={"CRASH_VARIANT": crash})
+        result = self.run_bench("--skip-python", "--variants", ",".join(variants), "--readme-if-default", self.readme,
+                                bench=self.wrapper(), environment={"CRASH_VARIANT": crash})
         self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
         self.assertIn(f"{crash}: failed: killed by SIGSEGV", result.stdout)
+        self.assertNotRegex(result.stdout, rf"\[round 2/2, \d+/\d+\] {crash}:", "a crashed variant leaves the rounds")
+        self.assertRegex(result.stdout, rf"round 2/2: {', '.join(variants[1:-1])}, {variants[0]}\n")
         self.assertIn("about to crash", result.stdout)  # the stderr tail is shown
         self.assertRegex(result.stderr, r"row\(s\) failed: .*failed: killed by SIGSEGV")
         table = self.load("table.md")
-        self.assertIn(f"| {crash} | — | — | — | — | — | — | failed: killed by SIGSEGV |", table)
+        self.assertIn(f"| {crash} | — | — | — | — | — | — | — | — | failed: killed by SIGSEGV |", table)
         for variant in variants[:-1]:  # timed, with the verdict of their gradient check
-            self.assertRegex(table, rf"\| {variant} \| [0-9.]+ m?s \|.*\| (bit-exact|within tol .*|wrong gradients.*) \|")
+            self.assertRegex(table, rf"\| {variant} \| [0-9.]+ m?s( \[[0-9.]+–[0-9.]+\])?( \*unstable\*)? \|"
+                                    rf".*\| (bit-exact|within tol .*|wrong gradients.*) \|")
         statuses = {v["name"]: v["status"] for v in self.load("run.json")["variants"]}
         self.assertEqual(statuses[crash], "failed: killed by SIGSEGV")
+        with open(self.readme) as f:
+            self.assertEqual(f.read(), README, "a run with other than the default settings leaves the README")
+        self.assertIn("left as it is: not the default settings (STEPS=4 K_STEPS=2 ROUNDS=2", result.stdout)
 
     def test_interrupted_run_keeps_previous_results(self):
         os.makedirs(self.output)
@@ -148,17 +169,20 @@ class BenchSmokeTest(unittest.TestCase):
             previous[name] = f"previous {name}\n".encode()
             with open(os.path.join(self.output, name), "wb") as f:
                 f.write(previous[name])
-        variants = self.variants()
-        command = [sys.executable, RUN_BENCH, "--bench", self.wrapper(), "--output-dir", self.output, *SMALL]
+        every = self.variants()
+        variants = every[:2] + every[-1:]
+        command = [sys.executable, RUN_BENCH, "--bench", self.wrapper(), "--output-dir", self.output, *SMALL,
+                   "--variants", ",".join(variants)]
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                    env=dict(os.environ, HANG_VARIANT=variants[-1]))
         deadline = time.monotonic() + 60
         lines = []
-        while time.monotonic() < deadline:  # wait until the hanging variant has started
+        while time.monotonic() < deadline:  # wait until the hanging variant (last of round 1) has started
             line = process.stdout.readline()
             lines.append(line)
-            if line.startswith(f"[{len(variants)}/{len(variants)}]") or not line:
+            if line.startswith(f"[round 1/2, {len(variants) - 1}/{len(variants)}]") or not line:
                 break
+        time.sleep(0.5)
         process.send_signal(signal.SIGINT)
         stdout, stderr = process.communicate(timeout=30)
         self.assertEqual(process.returncode, 130, "".join(lines) + stdout + stderr)
@@ -177,6 +201,20 @@ class BenchSmokeTest(unittest.TestCase):
         self.assertIn("missing the marker lines", result.stderr)
         self.assertLess(time.monotonic() - start, 10)
         self.assertFalse(os.path.exists(self.output))
+
+    def test_unwritable_output_fails_before_measuring(self):
+        blocker = os.path.join(self.directory.name, "a-file")
+        with open(blocker, "w") as f:
+            f.write("not a directory\n")
+        start = time.monotonic()
+        command = [sys.executable, RUN_BENCH, "--bench", self.bench, "--output-dir", os.path.join(blocker, "results"),
+                   *SMALL]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=100)
+        self.assertEqual(result.returncode, 2, result.stdout + result.stderr)
+        self.assertEqual(result.stderr.count("\n"), 1, result.stderr)
+        self.assertRegex(result.stderr, r"^run_bench: cannot write to .*a-file/results: .*a-file is not a directory\n$")
+        self.assertNotIn("round 1", result.stdout)
+        self.assertLess(time.monotonic() - start, 10)
 
 
 def main():

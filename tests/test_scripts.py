@@ -1,16 +1,21 @@
 #!/usr/bin/env python3
 """Tests of the benchmark scripts on a recorded run (tests/fixtures/bench_small).
 
-The table, the README block, the plots and atomic writing, on the fixture and
-on copies of it edited to hold a crashed variant, a variant with wrong
-gradients and a failed Python baseline. Needs a python3 that can import
-matplotlib (ctest runs it with the one CMake found). The harness itself is
-exercised by tests/test_bench_smoke.py.
+The table (medians, spreads, ratios within rounds, ties, the unstable mark,
+the instruction column), the README block and when it is written, the plots,
+atomic writing, the writability check and the git state, on the fixture and
+on copies of it edited to hold a crashed variant, wrong gradients, a failed
+baseline, unsteady rounds and instruction counts. Needs a python3 that can
+import matplotlib (ctest runs it with the one CMake found). The harness
+itself is exercised by tests/test_bench_smoke.py.
 """
+import argparse
 import contextlib
 import copy
 import io
+import math
 import os
+import subprocess
 import sys
 import tempfile
 import unittest
@@ -21,10 +26,10 @@ PROJECT_DIR = os.path.dirname(TESTS_DIR)
 FIXTURE_DIR = os.path.join(TESTS_DIR, "fixtures", "bench_small")
 sys.path.insert(0, os.path.join(PROJECT_DIR, "scripts"))
 
-import bench_results  # noqa: E402
 import make_table  # noqa: E402
 import plot_results  # noqa: E402
-import run_bench  # noqa: E402
+from microgpt_bench import (bench_plots, bench_run, bench_table, checks, files, hooks, metadata,  # noqa: E402
+                            readme, stats)
 
 README_TEXT = """# Project
 
@@ -36,29 +41,50 @@ old table
 
 Tail that must survive.
 """
+MISSING = bench_table.MISSING
 
 
 def load_fixture():
-    return bench_results.load_run(FIXTURE_DIR)
+    return bench_run.load_run(FIXTURE_DIR)
 
 
-def with_failed_variant(benchmark_json, run_json, variant, status):
-    """A copy of the run in which `variant` crashed: no benchmarks, a status."""
-    benchmark_json, run_json = copy.deepcopy(benchmark_json), copy.deepcopy(run_json)
-    benchmark_json["benchmarks"] = [b for b in benchmark_json["benchmarks"]
-                                    if b["run_name"].split("/")[1] != variant]
-    for outcome in run_json["variants"]:
+def variant_of(entry):
+    return entry["run_name"].split("/")[1]
+
+
+def entries_of(run, variant, kind):
+    """The variant's `kind` entry of every round, in round order."""
+    return [entry for round_json in run.rounds for entry in round_json["benchmarks"]
+            if entry["run_name"].split("/")[:2] == [kind, variant]]
+
+
+def with_failed_variant(run, variant, status):
+    """A copy of the run in which `variant` crashed in round 1: no benchmarks, a status."""
+    run = copy.deepcopy(run)
+    for round_json in run.rounds:
+        round_json["benchmarks"] = [b for b in round_json["benchmarks"] if variant_of(b) != variant]
+    for outcome in run.run["variants"]:
         if outcome["name"] == variant:
-            outcome["status"], outcome["exit_code"] = status, -11
-    return benchmark_json, run_json
+            outcome["status"] = status
+    return run
 
 
-def with_label(benchmark_json, variant, label):
-    benchmark_json = copy.deepcopy(benchmark_json)
-    for entry in benchmark_json["benchmarks"]:
-        if entry["run_name"].split("/")[1] == variant:
-            entry["label"] = label
-    return benchmark_json
+def with_check(run, variant, gradient_status, expected_wrong, label):
+    """A copy of the run in which the harness gave `variant` this verdict."""
+    run = copy.deepcopy(run)
+    for round_json in run.rounds:
+        for entry in round_json["benchmarks"]:
+            if variant_of(entry) == variant:
+                entry.update(gradient_status=gradient_status, expected_wrong=expected_wrong, label=label)
+    return run
+
+
+def with_times(run, variant, kind, seconds):
+    """A copy of the run in which `variant`'s `kind` took seconds[r] in round r+1."""
+    run = copy.deepcopy(run)
+    for entry, value in zip(entries_of(run, variant, kind), seconds):
+        entry.update(real_time=value, time_unit="s")
+    return run
 
 
 def table_row(markdown, version):
@@ -67,178 +93,290 @@ def table_row(markdown, version):
     return [cell.strip() for cell in rows[0].strip("|").split("|")]
 
 
-def write_run(directory, benchmark_json, run_json):
-    bench_results.atomic_write(os.path.join(directory, bench_results.BENCHMARK_FILE),
-                               bench_results.json_text(benchmark_json))
-    bench_results.atomic_write(os.path.join(directory, bench_results.RUN_FILE), bench_results.json_text(run_json))
+COLUMNS = ("Version", "Time (20 steps)", "Time (first 5 steps)", "Rank", "Speedup vs Python", "Speedup vs naive C",
+           "Instructions/step", "Loss (final, mean)", "Graph size (nodes/step, mean)", "Status")
+FULL, SHORT, RANK, VS_PYTHON, VS_NAIVE, INSTRUCTIONS, LOSS, GRAPH, STATUS = range(1, 10)
+
+
+def write_run(directory, run):
+    files.atomic_write(os.path.join(directory, bench_run.RUN_FILE), files.json_text(run.run))
+    for record, round_json in zip(run.run["rounds"], run.rounds):
+        files.atomic_write(os.path.join(directory, record["file"]), files.json_text(round_json))
+    if run.instructions is not None:
+        files.atomic_write(os.path.join(directory, run.run["instructions"]["file"]), files.json_text(run.instructions))
+
+
+def seconds(entry):
+    return entry["real_time"] * {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}[entry["time_unit"]]
 
 
 class TableTest(unittest.TestCase):
     def setUp(self):
-        self.benchmark_json, self.run_json = load_fixture()
+        self.run = load_fixture()
 
-    def test_fixture_is_a_real_run_with_medians(self):
-        medians = [b for b in self.benchmark_json["benchmarks"] if b.get("aggregate_name") == "median"]
-        self.assertEqual(len(medians), 5 * len(self.run_json["variants"]))
-        self.assertEqual(self.benchmark_json["context"]["library_build_type"], "debug")
+    def test_fixture_is_a_real_run_in_rounds(self):
+        settings = self.run.run["settings"]
+        self.assertEqual(len(self.run.rounds), settings["rounds"])
+        for record, round_json in zip(self.run.run["rounds"], self.run.rounds):
+            self.assertEqual(len(round_json["benchmarks"]), 5 * len(self.run.run["variants"]))
+            self.assertEqual(round_json["context"]["library_build_type"], "debug")
+            self.assertEqual(sorted(record["order"]), sorted(v["name"] for v in self.run.run["variants"]))
+        orders = [record["order"] for record in self.run.run["rounds"]]
+        self.assertEqual(orders[1], orders[0][1:] + orders[0][:1], "the order rotates by one each round")
+        self.assertEqual([bool(r.get("baselines")) for r in self.run.run["rounds"]], [True, True, False])
 
     def test_table_has_every_version_and_column(self):
-        markdown = make_table.render(self.benchmark_json, self.run_json)
+        markdown = bench_table.render(self.run)
         header = markdown.splitlines()[0]
-        for column in ("Version", "Time (20 steps)", "Time (first 5 steps)", "Speedup vs Python",
-                       "Speedup vs naive C", "Loss (final, mean)", "Graph size (nodes/step, mean)", "Status"):
-            self.assertIn(f"| {column} |", header + " |")
+        self.assertEqual([cell.strip() for cell in header.strip("|").split("|")], list(COLUMNS))
         for version in ("Original Python", "Optimized Python", "naive", "stack", "fused", "both"):
             table_row(markdown, version)
         body = [line for line in markdown.splitlines() if line.startswith("| ")][1:]
         self.assertEqual(body[0].split("|")[1].strip(), "Original Python")
         self.assertEqual(body[2].split("|")[1].strip(), "naive")
 
+    def test_times_are_medians_and_spreads_over_the_rounds(self):
+        markdown = bench_table.render(self.run)
+        times = sorted(seconds(entry) for entry in entries_of(self.run, "fused", "train_full"))
+        self.assertEqual(len(times), 3)
+        cell = table_row(markdown, "fused")[FULL]
+        self.assertTrue(cell.startswith(bench_table.format_seconds(times[1]) + " ["), cell)
+        low, high = (bench_table._number_in_unit(value, times[1]) for value in (times[0], times[2]))
+        self.assertIn(f"[{low}–{high}]", cell)
+
     def test_numbers_come_from_the_json(self):
-        markdown = make_table.render(self.benchmark_json, self.run_json)
-        entries = bench_results.benchmark_entries(self.benchmark_json)
-        full = entries[("train_full", "fused")]
+        markdown = bench_table.render(self.run)
+        full = entries_of(self.run, "fused", "train_full")[0]
         row = table_row(markdown, "fused")
-        self.assertEqual(row[-1], "bit-exact")
-        self.assertEqual(row[5], f"{full['final_loss']:.4f}, {full['mean_loss']:.4f}")
-        self.assertEqual(row[6], f"{full['nodes_per_step']:,.2f}")
-        naive_seconds = bench_results.entry_seconds(entries[("train_full", "naive")])
-        self.assertEqual(row[4], make_table.format_ratio(naive_seconds, bench_results.entry_seconds(full)))
-        self.assertEqual(table_row(markdown, "naive")[4], "1.00×")
-        self.assertEqual(table_row(markdown, "Original Python")[3], "1.00×")
-        python = self.run_json["python"]["naive"]
+        self.assertEqual(row[STATUS], "bit-exact")
+        self.assertEqual(row[LOSS], f"{full['final_loss']:.4f}, {full['mean_loss']:.4f}")
+        self.assertEqual(row[GRAPH], f"{full['nodes_per_step']:,.2f}")
+        self.assertEqual(row[INSTRUCTIONS], "not counted")
+        # Speedup vs naive C: naive's time / fused's time within each round.
+        ratios = sorted(seconds(n) / seconds(f) for n, f in zip(entries_of(self.run, "naive", "train_full"),
+                                                                entries_of(self.run, "fused", "train_full")))
+        self.assertEqual(row[VS_NAIVE], bench_table.format_ratio(stats.Spread(ratios[1], ratios[0], ratios[2], 0, 3)))
+        self.assertEqual(table_row(markdown, "naive")[VS_NAIVE], "1.00×")
+        self.assertEqual(table_row(markdown, "Original Python")[VS_PYTHON], "1.00×")
         python_row = table_row(markdown, "Original Python")
-        self.assertIn("(est.)", python_row[1])  # 5 of 20 steps measured
-        self.assertIn("(5 steps)", python_row[5])
-        self.assertEqual(python_row[-1], "reference")
-        self.assertEqual(table_row(markdown, "Optimized Python")[-1], "bit-exact")
-        speedup = make_table.format_ratio(python["train_seconds"],
-                                          bench_results.entry_seconds(entries[("train_k", "naive")]))
-        self.assertEqual(table_row(markdown, "naive")[3], speedup)
+        self.assertIn("(est.)", python_row[FULL])  # 5 of 20 steps measured
+        self.assertIn("(5 steps)", python_row[LOSS])
+        self.assertEqual(python_row[STATUS], "reference")
+        self.assertEqual(python_row[INSTRUCTIONS], "not counted")
+        self.assertEqual(table_row(markdown, "Optimized Python")[STATUS], "bit-exact")
+        # Speedup vs Python: in the rounds the baseline ran in (1 and 2), not round 3.
+        python = [r["baselines"]["naive"]["train_seconds"] for r in self.run.run["rounds"] if r.get("baselines")]
+        naive = [seconds(entry) for entry in entries_of(self.run, "naive", "train_k")][:2]
+        ratios = sorted(p / n for p, n in zip(python, naive))
+        self.assertEqual(table_row(markdown, "naive")[VS_PYTHON],
+                         bench_table.format_ratio(stats.Spread(statistics_median(ratios), ratios[0], ratios[1], 0, 2)))
 
     def test_recorded_verdicts_of_the_gradient_check(self):
         # The fixture holds a negative control (seed_stack) and a variant within
-        # tolerance (tape): their labels come from the harness's check.
-        markdown = make_table.render(self.benchmark_json, self.run_json)
-        self.assertEqual(table_row(markdown, "seed_stack")[-1], "wrong gradients (negative control)")
-        self.assertRegex(table_row(markdown, "tape")[-1], r"^within tol [0-9.]+e-[0-9]+$")
-        statuses = [r["status"] for r in bench_results.rows(self.benchmark_json, self.run_json)]
-        self.assertFalse(any(bench_results.is_failure(s) for s in statuses))
+        # tolerance (tape): their verdicts come from the harness's counters.
+        markdown = bench_table.render(self.run)
+        self.assertEqual(table_row(markdown, "seed_stack")[STATUS], "wrong gradients (negative control)")
+        self.assertRegex(table_row(markdown, "tape")[STATUS], r"^within tol [0-9.]+e-[0-9]+$")
+        checks_of = {r["version"]: r["check"] for r in bench_run.rows(self.run)}
+        self.assertEqual(checks_of["seed_stack"], checks.NEGATIVE_CONTROL)
+        self.assertEqual(checks_of["tape"], checks.TOLERANT)
+        self.assertEqual(checks_of["fused"], checks.EXACT)
+        self.assertFalse(any(checks.is_failure(check) for check in checks_of.values()))
+
+    def test_verdict_is_read_from_the_counters_not_the_label(self):
+        run = with_check(self.run, "fused", 0, 0, "wrong gradients, says the label")
+        row = bench_run.row_by_version(bench_run.rows(run), "fused")
+        self.assertEqual(row["check"], checks.EXACT)
+        run = with_check(self.run, "fused", 2, 0, "bit-exact, says the label")
+        row = bench_run.row_by_version(bench_run.rows(run), "fused")
+        self.assertEqual(row["check"], checks.WRONG)
+        self.assertTrue(checks.is_failure(row["check"]))
+        self.assertEqual(checks.verdict({"label": "bit-exact"}), checks.UNCHECKED)
 
     def test_notes_say_what_was_measured(self):
-        markdown = make_table.render(self.benchmark_json, self.run_json)
-        self.assertIn("median of 2 repetitions", markdown)
-        self.assertIn("on the first 5 steps only", markdown)
+        markdown = bench_table.render(self.run)
+        self.assertIn("median [min–max] over 3 rounds", markdown)
+        self.assertIn("in rounds 1, 2 (the first 2 of 3, `BASELINE_ROUNDS`", markdown)
+        self.assertIn("Each ran the first 5 steps only", markdown)
         self.assertIn("agree: yes, bit for bit", markdown)
         self.assertIn("Library was built as DEBUG", markdown)
+        self.assertIn("coefficient of variation over the rounds exceeds 10%", markdown)
+        self.assertIn("Instructions/step: not counted", markdown)
 
     def test_crashed_variant_gets_a_failed_row(self):
-        benchmark_json, run_json = with_failed_variant(self.benchmark_json, self.run_json, "stack",
-                                                       "failed: killed by SIGSEGV")
-        markdown = make_table.render(benchmark_json, run_json)
+        run = with_failed_variant(self.run, "stack", "failed: killed by SIGSEGV")
+        markdown = bench_table.render(run)
         row = table_row(markdown, "stack")
-        self.assertEqual(row[-1], "failed: killed by SIGSEGV")
-        self.assertEqual(row[1:7], [make_table.MISSING] * 6)
-        self.assertEqual(table_row(markdown, "fused")[-1], "bit-exact")
-        statuses = [r["status"] for r in bench_results.rows(benchmark_json, run_json)]
-        self.assertEqual(sum(bench_results.is_failure(s) for s in statuses), 1)
+        self.assertEqual(row[STATUS], "failed: killed by SIGSEGV")
+        self.assertEqual(row[1:STATUS], [MISSING] * 8)
+        self.assertEqual(table_row(markdown, "fused")[STATUS], "bit-exact")
+        self.assertEqual(sum(checks.is_failure(r["check"]) for r in bench_run.rows(run)), 1)
 
     def test_failed_reference_variant_leaves_no_naive_speedups(self):
-        benchmark_json, run_json = with_failed_variant(self.benchmark_json, self.run_json, "naive",
-                                                       "failed: exit status 2")
-        markdown = make_table.render(benchmark_json, run_json)
-        self.assertEqual(table_row(markdown, "fused")[4], make_table.MISSING)
+        run = with_failed_variant(self.run, "naive", "failed: exit status 2")
+        markdown = bench_table.render(run)
+        self.assertEqual(table_row(markdown, "fused")[VS_NAIVE], MISSING)
         self.assertNotIn("agree:", markdown)
 
     def test_wrong_gradients_are_timed_and_flagged(self):
-        benchmark_json = with_label(self.benchmark_json, "both", "wrong gradients")
-        markdown = make_table.render(benchmark_json, self.run_json)
+        run = with_check(self.run, "both", 2, 0, "wrong gradients")
+        markdown = bench_table.render(run)
         row = table_row(markdown, "both")
-        self.assertEqual(row[-1], "wrong gradients")
-        self.assertNotEqual(row[1], make_table.MISSING)
+        self.assertEqual(row[STATUS], "wrong gradients")
+        self.assertNotEqual(row[FULL], MISSING)
+        self.assertEqual(row[RANK], MISSING, "a different model is not ranked")
         self.assertRegex(markdown, r"Wrong gradients \(both(, [a-z_]+)*\): such a variant trains a different model")
-        self.assertTrue(bench_results.is_failure("wrong gradients"))
-        self.assertFalse(bench_results.is_failure("within tol 2.2e-16"))
+        self.assertTrue(checks.is_failure(checks.WRONG))
+        self.assertFalse(checks.is_failure(checks.TOLERANT))
 
     def test_wrong_gradients_have_no_speedups(self):
         # A variant that trains a different model: its time is shown, its speed is not a result.
-        markdown = make_table.render(self.benchmark_json, self.run_json)
+        markdown = bench_table.render(self.run)
         row = table_row(markdown, "seed_stack")
-        self.assertEqual(row[3:5], ["not a result", "not a result"])
-        self.assertNotEqual(table_row(markdown, "tape")[3], "not a result")
+        self.assertEqual(row[VS_PYTHON:VS_NAIVE + 1], ["not a result", "not a result"])
+        self.assertNotEqual(table_row(markdown, "tape")[VS_PYTHON], "not a result")
 
-    def test_targets_are_ratios_from_the_run(self):
-        rows = bench_results.rows(self.benchmark_json, self.run_json)
+    def test_unstable_rows_are_marked(self):
+        run = with_times(self.run, "fused", "train_full", [1.0, 1.5, 1.0])  # cv 0.29
+        run = with_times(run, "both", "train_full", [1.0, 1.05, 1.02])  # cv 0.025
+        markdown = bench_table.render(run)
+        self.assertEqual(table_row(markdown, "fused")[FULL], "1 s [1–1.5] *unstable*")
+        self.assertEqual(table_row(markdown, "both")[FULL], "1.02 s [1–1.05]")
+        self.assertTrue(stats.is_unstable(stats.spread([1.0, 1.25])))
+        self.assertFalse(stats.is_unstable(stats.spread([1.0])), "one round: no spread, nothing to judge")
+
+    def test_ratios_are_taken_within_rounds(self):
+        # A slow round slows both rows alike: the times spread, their ratio does not.
+        run = with_times(self.run, "naive", "train_full", [2.0, 4.0, 6.0])
+        run = with_times(run, "fused", "train_full", [1.0, 2.0, 3.0])
+        markdown = bench_table.render(run)
+        self.assertIn("*unstable*", table_row(markdown, "fused")[FULL])
+        self.assertEqual(table_row(markdown, "fused")[VS_NAIVE], "2.00×")
+        run = with_times(run, "fused", "train_full", [1.0, 4.0, 2.0])  # ratios 2, 1, 3
+        self.assertEqual(table_row(bench_table.render(run), "fused")[VS_NAIVE], "2.00× [1.00–3.00]")
+
+    def test_rows_within_each_others_spread_are_ties(self):
+        run = with_times(self.run, "fused", "train_full", [1.0, 1.2, 1.1])
+        run = with_times(run, "both", "train_full", [1.15, 1.3, 1.25])  # overlaps fused
+        run = with_times(run, "tape", "train_full", [0.5, 0.55, 0.6])  # alone, fastest
+        run = with_times(run, "stack", "train_full", [3.0, 3.1, 3.2])
+        run = with_times(run, "naive", "train_full", [3.5, 3.6, 3.7])
+        markdown = bench_table.render(run)
+        self.assertEqual([table_row(markdown, v)[RANK] for v in ("tape", "fused", "both", "stack", "naive")],
+                         ["1", "=2", "=2", "4", "5"])
+        self.assertEqual(table_row(markdown, "Original Python")[RANK], MISSING)
+        self.assertIn("are tied, and their order is not a result", markdown)
+
+    def test_tie_groups(self):
+        spread = stats.spread
+        ranks = stats.tie_groups({"a": spread([1, 2]), "b": spread([1.5, 3]), "c": spread([2.8, 4]),
+                                  "d": spread([5, 6]), "e": None})
+        self.assertEqual(ranks, {"a": (1, True), "b": (1, True), "c": (1, True), "d": (4, False)})
+        self.assertEqual(stats.tie_groups({"x": spread([2]), "y": spread([1])}), {"y": (1, False), "x": (2, False)})
+
+    def test_instruction_counts_fill_their_column(self):
+        run = copy.deepcopy(self.run)
+        counts = {"fused": {"instructions_per_step": 12_345_678.0}, "naive": {"instructions_per_step": 98_765_432.1}}
+        run.run["instructions"] = {"note": "callgrind over 20 steps (scripts/count_instructions.py)",
+                                   "file": bench_run.INSTRUCTIONS_FILE}
+        run = run._replace(instructions={"tool": "callgrind", "steps": 20, "variants": counts,
+                                         "python": {"naive": {"instructions_per_step": 4.2e9}}})
+        markdown = bench_table.render(run)
+        self.assertEqual(table_row(markdown, "Original Python")[INSTRUCTIONS], "4,200 M")
+        self.assertEqual(table_row(markdown, "Optimized Python")[INSTRUCTIONS], "not counted")
+        self.assertEqual(table_row(markdown, "fused")[INSTRUCTIONS], "12.3 M")
+        self.assertEqual(table_row(markdown, "naive")[INSTRUCTIONS], "98.8 M")
+        self.assertEqual(table_row(markdown, "stack")[INSTRUCTIONS], "not counted")
+        self.assertIn("Instructions/step: callgrind over 20 steps", markdown)
+        with tempfile.TemporaryDirectory() as directory:
+            write_run(directory, run)
+            self.assertEqual(bench_run.load_run(directory).instructions, run.instructions)
+
+    def test_targets_are_ratios_from_the_rounds(self):
+        rows = bench_run.rows(self.run)
         by_version = {row["version"]: row for row in rows}
         floor = copy.deepcopy(by_version["tape"])
-        floor.update(version="floor", status="bit-exact", nodes_per_step=0.0)
-        floor["full_seconds"] /= 4
-        floor["k_seconds"] = by_version["Original Python"]["k_seconds"] / 6000
-        line = make_table.target_lines(rows + [floor], self.run_json["settings"])[0]
+        floor.update(version="floor", check=checks.EXACT, status="bit-exact", nodes_per_step=0.0)
+        floor["full"] = {r: s / 4 for r, s in floor["full"].items()}
+        floor["k"] = {r: s / 6000 for r, s in by_version["Original Python"]["k"].items()}
+        floor["full_spread"] = stats.spread(floor["full"].values())
+        line = bench_table.target_lines(rows + [floor], self.run.run["settings"])[0]
         self.assertIn("floor is 6,000× faster per step than Original Python (target 5,000×: met)", line)
         self.assertRegex(line, r"naive is [\d,]+× faster per step than Original Python \(target 200×: ")
         # tape is not bit-exact in the fixture; the fastest bit-exact graph variant is compared with floor
-        graphs = [r for r in rows if r["kind"] == "c" and r["status"] == "bit-exact"]
-        best = min(graphs, key=lambda r: r["full_seconds"])
-        ratio = best["full_seconds"] / floor["full_seconds"]
+        graphs = [r for r in rows if r["kind"] == "c" and r["check"] == checks.EXACT]
+        best = min(graphs, key=lambda r: r["full_spread"].median)
+        ratio = stats.round_ratios(best["full"], floor["full"]).median
         self.assertIn(f"{best['version']}, takes {ratio:.2f}× floor's time (target at most 1.5×: missed by "
                       f"{ratio / 1.5:.2f}×)", line)
 
     def test_rows_go_from_the_reference_to_the_fastest(self):
-        rows = [r for r in bench_results.rows(self.benchmark_json, self.run_json) if r["kind"] == "c"]
+        rows = [r for r in bench_run.rows(self.run) if r["kind"] == "c"]
         self.assertEqual(rows[0]["version"], "naive")
-        sound = [r for r in rows[1:] if not r["status"].startswith("wrong")]
-        self.assertEqual([r["full_seconds"] for r in sound], sorted((r["full_seconds"] for r in sound), reverse=True))
-        self.assertTrue(rows[-1]["status"].startswith("wrong gradients"))
+        sound = [r for r in rows[1:] if checks.is_result(r["check"])]
+        medians = [r["full_spread"].median for r in sound]
+        self.assertEqual(medians, sorted(medians, reverse=True))
+        self.assertEqual(rows[-1]["check"], checks.NEGATIVE_CONTROL)
 
     def test_negative_control_is_flagged_but_not_a_failure(self):
-        benchmark_json = with_label(self.benchmark_json, "stack", "wrong gradients (negative control)")
-        markdown = make_table.render(benchmark_json, self.run_json)
-        self.assertEqual(table_row(markdown, "stack")[-1], "wrong gradients (negative control)")
+        run = with_check(self.run, "stack", 2, 1, "wrong gradients (negative control)")
+        markdown = bench_table.render(run)
+        self.assertEqual(table_row(markdown, "stack")[STATUS], "wrong gradients (negative control)")
         self.assertIn("negative control", markdown)
-        statuses = [r["status"] for r in bench_results.rows(benchmark_json, self.run_json)]
-        self.assertFalse(any(bench_results.is_failure(s) for s in statuses))
-        outputs = plot_results.render(benchmark_json, self.run_json)
+        self.assertFalse(any(checks.is_failure(r["check"]) for r in bench_run.rows(run)))
+        outputs = bench_plots.render(run)
         self.assertIn(b"wrong gradients", outputs["graph_size_vs_runtime.svg"])
 
     def test_failed_python_baseline(self):
-        run_json = copy.deepcopy(self.run_json)
-        run_json["python"]["naive"] = {"status": "failed: exit status 1: boom", "label": "Original Python"}
-        markdown = make_table.render(self.benchmark_json, run_json)
-        self.assertEqual(table_row(markdown, "Original Python")[-1], "failed: exit status 1: boom")
-        self.assertEqual(table_row(markdown, "naive")[3], make_table.MISSING)
-        self.assertEqual(table_row(markdown, "Optimized Python")[-1], "not compared")
+        run = copy.deepcopy(self.run)
+        run.run["rounds"][1]["baselines"]["naive"] = {"status": "failed: exit status 1: boom"}
+        markdown = bench_table.render(run)
+        self.assertEqual(table_row(markdown, "Original Python")[STATUS], "failed: exit status 1: boom")
+        self.assertEqual(table_row(markdown, "naive")[VS_PYTHON], MISSING)
+        self.assertEqual(table_row(markdown, "Optimized Python")[STATUS], "not compared")
+        self.assertTrue(checks.is_failure(bench_run.rows(run)[0]["check"]))
 
     def test_optimized_python_with_other_losses_is_flagged(self):
-        run_json = copy.deepcopy(self.run_json)
-        run_json["python"]["both"]["losses"][-1] += 1e-12
-        markdown = make_table.render(self.benchmark_json, run_json)
-        self.assertEqual(table_row(markdown, "Optimized Python")[-1], "losses differ from the reference")
+        run = copy.deepcopy(self.run)
+        run.run["rounds"][0]["baselines"]["both"]["losses"][-1] += 1e-12
+        markdown = bench_table.render(run)
+        self.assertEqual(table_row(markdown, "Optimized Python")[STATUS], "losses differ from the reference")
 
     def test_full_python_run_is_not_estimated(self):
-        run_json = copy.deepcopy(self.run_json)
-        run_json["settings"]["python_steps"] = 20
-        for report in run_json["python"].values():
-            report["steps"] = 20
-        markdown = make_table.render(self.benchmark_json, run_json)
+        run = copy.deepcopy(self.run)
+        run.run["settings"]["python_steps"] = 20
+        for record in run.run["rounds"]:
+            for report in record.get("baselines", {}).values():
+                report["steps"] = 20
+        markdown = bench_table.render(run)
         row = table_row(markdown, "Original Python")
-        self.assertNotIn("est.", row[1])
-        self.assertEqual(row[2], make_table.MISSING)
-        self.assertIn("for all 20 steps", markdown)
+        self.assertNotIn("est.", row[FULL])
+        self.assertEqual(row[SHORT], MISSING)
+        self.assertIn("Each ran all 20 steps", markdown)
 
     def test_main_writes_table(self):
         with tempfile.TemporaryDirectory() as directory:
-            write_run(directory, self.benchmark_json, self.run_json)
+            write_run(directory, self.run)
             self.assertEqual(make_table.main(["--results-dir", directory]), 0)
             with open(os.path.join(directory, "table.md"), encoding="utf-8") as f:
                 text = f.read()
             self.assertTrue(text.startswith("# microgpt benchmark results"))
-            self.assertIn(make_table.render(self.benchmark_json, self.run_json), text)
+            self.assertIn(bench_table.render(self.run), text)
 
     def test_main_without_results_fails_clearly(self):
         with tempfile.TemporaryDirectory() as directory, contextlib.redirect_stderr(io.StringIO()) as err:
             self.assertEqual(make_table.main(["--results-dir", directory]), 2)
-        self.assertIn("run `make bench` first", err.getvalue())
+            self.assertIn("run `make bench` first", err.getvalue())
+            old = {key: value for key, value in self.run.run.items() if key != "rounds"}
+            files.atomic_write(os.path.join(directory, bench_run.RUN_FILE), files.json_text(old))
+            self.assertEqual(make_table.main(["--results-dir", directory]), 2)
+        self.assertIn("a run from before the rounds", err.getvalue())
+
+
+def statistics_median(values):
+    values = sorted(values)
+    middle = len(values) // 2
+    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
 
 
 class ReadmeTest(unittest.TestCase):
@@ -247,7 +385,7 @@ class ReadmeTest(unittest.TestCase):
         self.readme = os.path.join(self.directory.name, "README.md")
         self.results = os.path.join(self.directory.name, "results")
         os.mkdir(self.results)
-        write_run(self.results, *load_fixture())
+        write_run(self.results, load_fixture())
 
     def tearDown(self):
         self.directory.cleanup()
@@ -264,7 +402,7 @@ class ReadmeTest(unittest.TestCase):
         self.write_readme(README_TEXT)
         self.assertEqual(make_table.main(["--results-dir", self.results, "--readme", self.readme]), 0)
         text = self.read_readme()
-        block = make_table.render(*load_fixture())
+        block = bench_table.render(load_fixture())
         self.assertEqual(text, README_TEXT.replace("old table\n", block))
         self.assertNotIn("old table", text)
         self.assertEqual(make_table.main(["--results-dir", self.results, "--readme", self.readme]), 0)
@@ -285,14 +423,33 @@ class ReadmeTest(unittest.TestCase):
             self.assertEqual(make_table.main(["--results-dir", self.results, "--readme", self.readme]), 2)
         self.assertIn("cannot read", err.getvalue())
 
+    def test_a_run_with_other_settings_leaves_the_readme(self):
+        self.write_readme(README_TEXT)
+        with contextlib.redirect_stdout(io.StringIO()) as out:
+            self.assertEqual(make_table.main(["--results-dir", self.results, "--readme-if-default", self.readme]), 0)
+        self.assertEqual(self.read_readme(), README_TEXT)
+        self.assertIn("left as it is: not the default settings (STEPS=20 K_STEPS=5 ROUNDS=3", out.getvalue())
+        self.assertIn(f"RESULTS_DIR={self.results}", out.getvalue())
+        self.assertTrue(os.path.exists(os.path.join(self.results, "table.md")))
+
+    def test_which_settings_are_the_defaults(self):
+        defaults = dict(bench_run.DEFAULTS)
+        self.assertEqual(bench_run.non_default_settings(defaults, os.path.join(PROJECT_DIR, "results")), [])
+        self.assertEqual(bench_run.non_default_settings(defaults, "/tmp/elsewhere"), ["RESULTS_DIR=/tmp/elsewhere"])
+        for name, value in (("steps", 20), ("k_steps", 10), ("rounds", 2), ("full", True), ("variants", "naive"),
+                            ("baseline_rounds", 0), ("instruction_steps", 0)):
+            changed = dict(defaults, **{name: value})
+            self.assertEqual(bench_run.non_default_settings(changed, os.path.join(PROJECT_DIR, "results")),
+                             [f"{name.upper()}={value}"])
+
 
 class AtomicWriteTest(unittest.TestCase):
     def test_replaces_whole_file_and_keeps_mode(self):
         with tempfile.TemporaryDirectory() as directory:
             path = os.path.join(directory, "out.txt")
-            bench_results.atomic_write(path, "old\n")
+            files.atomic_write(path, "old\n")
             os.chmod(path, 0o600)
-            bench_results.atomic_write(path, "new\n")
+            files.atomic_write(path, "new\n")
             with open(path) as f:
                 self.assertEqual(f.read(), "new\n")
             self.assertEqual(os.stat(path).st_mode & 0o777, 0o600)
@@ -301,30 +458,138 @@ class AtomicWriteTest(unittest.TestCase):
     def test_interrupted_write_leaves_old_file(self):
         with tempfile.TemporaryDirectory() as directory:
             path = os.path.join(directory, "out.txt")
-            bench_results.atomic_write(path, "old\n")
+            files.atomic_write(path, "old\n")
             with mock.patch("os.replace", side_effect=KeyboardInterrupt):
                 with self.assertRaises(KeyboardInterrupt):
-                    bench_results.atomic_write(path, "new\n" * 1000)
+                    files.atomic_write(path, "new\n" * 1000)
             with open(path) as f:
                 self.assertEqual(f.read(), "old\n")
             self.assertEqual(os.listdir(directory), ["out.txt"])
 
     def test_failed_publish_leaves_previous_results(self):
         with tempfile.TemporaryDirectory() as directory:
-            bench_results.atomic_write(os.path.join(directory, "table.md"), "previous\n")
-            outputs = {"benchmark.json": "{}\n", "table.md": "new\n", "plot.png": None}  # None cannot be written
+            files.atomic_write(os.path.join(directory, "table.md"), "previous\n")
+            outputs = {"run.json": "{}\n", "table.md": "new\n", "plot.png": None}  # None cannot be written
             with self.assertRaises(TypeError):
-                run_bench.publish(outputs, directory)
+                files.publish(outputs, directory, ["table.md"])
             self.assertEqual(sorted(os.listdir(directory)), ["table.md"])
             with open(os.path.join(directory, "table.md")) as f:
                 self.assertEqual(f.read(), "previous\n")
 
+    def test_publish_removes_what_the_previous_run_wrote_and_this_one_does_not(self):
+        with tempfile.TemporaryDirectory() as directory:
+            for name in ("benchmark-round-01.json", "benchmark-round-07.json", "benchmark.json", "notes.txt"):
+                files.atomic_write(os.path.join(directory, name), "old\n")
+            files.publish({"benchmark-round-01.json": "new\n"}, directory,
+                          ["benchmark-round-01.json", "benchmark-round-07.json", "benchmark.json"])
+            self.assertEqual(sorted(os.listdir(directory)), ["benchmark-round-01.json", "notes.txt"])
+
+    def test_writability_is_checked(self):
+        with tempfile.TemporaryDirectory() as directory:
+            files.check_writable(directory)
+            files.check_writable(os.path.join(directory, "not", "yet"))  # made later, in a writable parent
+            self.assertEqual(os.listdir(directory), [], "the probe is removed")
+            blocker = os.path.join(directory, "a-file")
+            files.atomic_write(blocker, "x")
+            with self.assertRaisesRegex(files.ResultsError, "a-file is not a directory"):
+                files.check_writable(os.path.join(blocker, "results"))
+            read_only = OSError(30, "Read-only file system")
+            with mock.patch("tempfile.mkstemp", side_effect=read_only):
+                with self.assertRaisesRegex(files.ResultsError, f"cannot write to {directory}: Read-only file system"):
+                    files.check_writable(directory)
+
+
+class GitStateTest(unittest.TestCase):
+    def test_untracked_and_modified_sources_make_a_run_dirty(self):
+        with tempfile.TemporaryDirectory() as directory:
+            def git(*arguments):
+                subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *arguments], cwd=directory,
+                               check=True, capture_output=True)
+
+            git("init", "-q")
+            with open(os.path.join(directory, ".gitignore"), "w") as f:
+                f.write("build/\n")
+            with open(os.path.join(directory, "model.c"), "w") as f:
+                f.write("int x;\n")
+            git("add", ".")
+            git("commit", "-q", "-m", "first")
+            state = metadata.git_state(directory)
+            self.assertEqual((len(state["commit"]), state["dirty"]), (40, False))
+            os.mkdir(os.path.join(directory, "build"))
+            with open(os.path.join(directory, "build", "ignored.o"), "w") as f:
+                f.write("x")
+            self.assertFalse(metadata.git_state(directory)["dirty"], "ignored files do not count")
+            os.mkdir(os.path.join(directory, "variants"))
+            with open(os.path.join(directory, "variants", "arena.c"), "w") as f:
+                f.write("int y;\n")
+            state = metadata.git_state(directory)
+            self.assertTrue(state["dirty"], "a new, untracked variant counts")
+            self.assertEqual(state["changes"], ["?? variants/arena.c"])
+            os.unlink(os.path.join(directory, "variants", "arena.c"))
+            with open(os.path.join(directory, "model.c"), "a") as f:
+                f.write("int z;\n")
+            self.assertEqual(metadata.git_state(directory)["changes"], [" M model.c"])
+
+
+class HooksTest(unittest.TestCase):
+    def test_instruction_counter_is_loaded_when_present(self):
+        with tempfile.TemporaryDirectory() as directory:
+            self.assertIsNone(hooks.load_instruction_counter(directory))
+            with open(os.path.join(directory, hooks.INSTRUCTION_COUNTER), "w") as f:
+                f.write("def count_instructions(build_dir, variants, steps):\n"
+                        "    return {v: {'instructions_per_step': 1000.0 * len(v), 'build_dir': build_dir}"
+                        " for v in variants}\n")
+            counter = hooks.load_instruction_counter(directory)
+            counts, note = hooks.count_instructions(counter, "/b", ["naive", "floor"], 7)
+        self.assertEqual(counts, {"tool": "callgrind", "steps": 7, "variants": {
+            "naive": {"instructions_per_step": 5000.0, "build_dir": "/b"},
+            "floor": {"instructions_per_step": 5000.0, "build_dir": "/b"}}})
+        self.assertIn("callgrind over 7 steps", note)
+
+    def test_absent_or_failing_counter_leaves_the_column_not_counted(self):
+        counts, note = hooks.count_instructions(None, "/b", ["naive"], 7)
+        self.assertIsNone(counts)
+        self.assertEqual(note, f"not counted: no scripts/{hooks.INSTRUCTION_COUNTER} in this tree")
+
+        def broken(build_dir, variants, steps):
+            raise FileNotFoundError("valgrind")
+
+        counts, note = hooks.count_instructions(broken, "/b", ["naive"], 7)
+        self.assertIsNone(counts)
+        self.assertIn("not counted: count_instructions.py failed: FileNotFoundError: valgrind", note)
+
+    def test_speed_factors_run_after_the_rounds_when_there(self):
+        args = argparse.Namespace(python=sys.executable, bench="/b/microgpt-bench", output_dir="/r", rounds=2, steps=20,
+                                  data=None)
+        with tempfile.TemporaryDirectory() as directory, contextlib.redirect_stdout(io.StringIO()):
+            self.assertIsNone(hooks.run_speed_factors(args, None, directory, directory))
+            script = os.path.join(directory, hooks.SPEED_FACTORS)
+            with open(script, "w") as f:
+                f.write("import sys\nopen(sys.argv[0] + '.args', 'w').write(' '.join(sys.argv[1:]))\n")
+            self.assertIsNone(hooks.run_speed_factors(args, "README.md", directory, directory))
+            with open(script + ".args") as f:
+                self.assertEqual(f.read(), "--bench /b/microgpt-bench --output-dir /r --rounds 2 --steps 20 "
+                                           "--readme README.md")
+            with open(script, "w") as f:
+                f.write("import sys\nsys.exit('no chain here')\n")
+            failure = hooks.run_speed_factors(args, None, directory, directory)
+        self.assertEqual(failure, "speed_factors.py failed (exit status 1): no chain here")
+
+    def test_torch_baseline_joins_when_its_script_is_there(self):
+        with tempfile.TemporaryDirectory() as directory:
+            self.assertEqual(bench_run.baselines(directory), bench_run.PYTHON_BASELINES)
+            with open(os.path.join(directory, "microgpt_torch.py"), "w") as f:
+                f.write("")
+            self.assertEqual([b.label for b in bench_run.baselines(directory)],
+                             ["Original Python", "Optimized Python", "PyTorch (per position)",
+                              "PyTorch (whole sequence)"])
+
 
 class PlotTest(unittest.TestCase):
     def test_plots_are_written_and_byte_stable(self):
-        benchmark_json, run_json = load_fixture()
+        run = load_fixture()
         with tempfile.TemporaryDirectory() as directory:
-            write_run(directory, benchmark_json, run_json)
+            write_run(directory, run)
             self.assertEqual(plot_results.main(["--results-dir", directory]), 0)
             names = ("graph_size_vs_runtime.png", "graph_size_vs_runtime.svg", "phases.png")
             first = {}
@@ -335,24 +600,25 @@ class PlotTest(unittest.TestCase):
             self.assertTrue(first["phases.png"].startswith(b"\x89PNG"))
             self.assertIn(b"<svg", first["graph_size_vs_runtime.svg"])
             self.assertIn(b"Original Python", first["graph_size_vs_runtime.svg"])
-            self.assertEqual(plot_results.render(benchmark_json, run_json), first)
+            self.assertEqual(bench_plots.render(run), first)
 
-    def test_every_version_is_a_point(self):
-        benchmark_json, run_json = load_fixture()
-        rows = bench_results.rows(benchmark_json, run_json)
-        points, left_out = plot_results.graph_size_points(rows, run_json["settings"])
-        expected = ["Original Python", "Optimized Python"] + [v["name"] for v in run_json["variants"]]
+    def test_every_version_is_a_point_with_its_spread(self):
+        run = load_fixture()
+        rows = bench_run.rows(run)
+        points, left_out = bench_plots.graph_size_points(rows, run.run["settings"])
+        expected = ["Original Python", "Optimized Python"] + [v["name"] for v in run.run["variants"]]
         self.assertEqual(sorted(p[0] for p in points), sorted(expected))
         self.assertEqual(left_out, [])
+        for _, _, milliseconds, (low, high) in points:
+            self.assertLessEqual(low, milliseconds)
+            self.assertLessEqual(milliseconds, high)
 
     def test_labels_of_coinciding_points_are_kept_apart(self):
-        import math
-
         def to_display(nodes, milliseconds):  # 100 pixels per decade, 1 point per pixel
             return (100 * math.log10(nodes), 100 * math.log10(milliseconds))
 
         points = [("a", 1000.0, 2.0), ("b", 1005.0, 1.9), ("c", 1000.0, 1.8), ("d", 5000.0, 50.0)]
-        offsets = plot_results.label_offsets(points, to_display, 1.0)
+        offsets = bench_plots.label_offsets(points, to_display, 1.0)
         self.assertEqual(offsets["a"], (8, 0.0))  # the top one sits by its point
         self.assertEqual(offsets["d"], (8, 0.0))  # alone
         label_height = {label: to_display(x, y)[1] + offsets[label][1] for label, x, y in points}
@@ -360,21 +626,30 @@ class PlotTest(unittest.TestCase):
         self.assertGreaterEqual(label_height["b"] - label_height["c"], 13.0 - 1e-9)
 
     def test_a_version_without_a_graph_is_drawn_at_one(self):
-        benchmark_json, run_json = load_fixture()
-        rows = bench_results.rows(benchmark_json, run_json)
+        run = load_fixture()
+        rows = bench_run.rows(run)
         for row in rows:
             if row["version"] == "tape":
                 row["k_nodes_per_step"] = 0.0
-        points, _ = plot_results.graph_size_points(rows, run_json["settings"])
-        self.assertIn(("tape", plot_results.NO_GRAPH_NODES), [(p[0], p[1]) for p in points])
+        points, _ = bench_plots.graph_size_points(rows, run.run["settings"])
+        self.assertIn(("tape", bench_plots.NO_GRAPH_NODES), [(p[0], p[1]) for p in points])
 
     def test_plots_with_a_failed_row(self):
-        benchmark_json, run_json = with_failed_variant(*load_fixture(), "fused", "failed: killed by SIGABRT")
-        rows = bench_results.rows(benchmark_json, run_json)
-        points, left_out = plot_results.graph_size_points(rows, run_json["settings"])
+        run = with_failed_variant(load_fixture(), "fused", "failed: killed by SIGABRT")
+        points, left_out = bench_plots.graph_size_points(bench_run.rows(run), run.run["settings"])
         self.assertEqual(left_out, ["fused"])
-        outputs = plot_results.render(benchmark_json, run_json)
+        outputs = bench_plots.render(run)
         self.assertIn(b"not plotted (failed): fused", outputs["graph_size_vs_runtime.svg"])
+
+
+class ReadmeBlockTest(unittest.TestCase):
+    def test_sweep_and_results_blocks_are_separate(self):
+        text = README_TEXT + "\n<!-- sweep-table:begin -->\nold sweep\n<!-- sweep-table:end -->\n"
+        updated = readme.replace_block(text, "new sweep\n", readme.SWEEP_TABLE)
+        self.assertIn("old table", updated)
+        self.assertIn("<!-- sweep-table:begin -->\nnew sweep\n<!-- sweep-table:end -->", updated)
+        with self.assertRaisesRegex(files.ResultsError, "around the sweep table"):
+            readme.replace_block(README_TEXT, "", readme.SWEEP_TABLE)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""sweep.smoke: the `make sweep` driver (scripts/run_sweep.py) and its tables
-and plots (scripts/plot_sweep.py), into a temporary directory (never results/).
+"""sweep.smoke: the `make sweep` driver (scripts/run_sweep.py), its table
+(scripts/make_sweep_table.py) and plots (scripts/plot_sweep.py), into a
+temporary directory (never results/).
 
 1. A real sweep on a tiny grid (n_embd 8,16 x n_layer 1,2, n_head 2,
    block_size 8, 2 steps), every variant the harness has: every output
@@ -9,13 +10,14 @@ and plots (scripts/plot_sweep.py), into a temporary directory (never results/).
 2. One point crashing (a wrapper around the real harness kills itself with
    SIGSEGV there): its row says so, the others are written, exit 1.
 3. Bad input fails at once: an n_embd that n_head does not divide.
-4. plot_sweep on made-up points: the fitted slope, a variant without a graph
+4. The table and plots on made-up points: the fitted slope, a variant without a graph
    (floor: no nodes, so no ns per node and no place on the log-log plot), the
    reference columns, byte-stable output.
 
 usage: test_sweep.py --bench build/microgpt-bench
 """
 import argparse
+import contextlib
 import copy
 import csv
 import io
@@ -31,7 +33,9 @@ PROJECT_DIR = os.path.dirname(TESTS_DIR)
 RUN_SWEEP = os.path.join(PROJECT_DIR, "scripts", "run_sweep.py")
 sys.path.insert(0, os.path.join(PROJECT_DIR, "scripts"))
 
+import make_sweep_table  # noqa: E402
 import plot_sweep  # noqa: E402
+from microgpt_bench import checks, sweep_plots, sweep_run, sweep_table  # noqa: E402
 
 TINY = ["--n-embd", "8,16", "--n-layer", "1,2", "--n-head", "2", "--block-size", "8", "--steps", "2",
         "--min-time", "0.02"]
@@ -210,7 +214,7 @@ def made_up_run():
                 "forward_seconds": 0.004 * milliseconds, "backward_seconds": 0.005 * milliseconds,
                 "update_seconds": 0.001 * milliseconds, "sort_depth_max": 300.0 if variant == "naive" else 0.0,
                 "sort_depth_bound": 400.0, "max_rss_bytes": 1e7 + 100 * nodes, "rss_before_run_bytes": 1e7,
-                "ru_maxrss_bytes": 6e7, "label": "bit-exact"})
+                "ru_maxrss_bytes": 6e7, "gradient_status": 0.0, "expected_wrong": 0.0, "label": "bit-exact"})
     run = {"settings": {"steps": 10, "min_time": 0.5, "n_embd": [16, 32, 64], "n_layer": [1], "n_head": 4, "block_size": 16},
            "points": points}
     return {"context": {}, "benchmarks": benchmarks}, run
@@ -218,14 +222,14 @@ def made_up_run():
 
 class PlotSweepTest(unittest.TestCase):
     def test_fitted_slope(self):
-        self.assertAlmostEqual(plot_sweep.fitted_slope([(10, 3), (100, 30), (1000, 300)]), 1.0)
-        self.assertAlmostEqual(plot_sweep.fitted_slope([(2, 4), (4, 16), (8, 64)]), 2.0)
-        self.assertIsNone(plot_sweep.fitted_slope([(10, 3)]))
-        self.assertIsNone(plot_sweep.fitted_slope([(0, 3), (0, 4)]))
+        self.assertAlmostEqual(sweep_run.fitted_slope([(10, 3), (100, 30), (1000, 300)]), 1.0)
+        self.assertAlmostEqual(sweep_run.fitted_slope([(2, 4), (4, 16), (8, 64)]), 2.0)
+        self.assertIsNone(sweep_run.fitted_slope([(10, 3)]))
+        self.assertIsNone(sweep_run.fitted_slope([(0, 3), (0, 4)]))
 
     def test_rows_and_csv(self):
         sweep_json, run = made_up_run()
-        rows = plot_sweep.rows(sweep_json, run)
+        rows = sweep_run.rows(sweep_json, run)
         self.assertEqual(len(rows), 9)
         floor = [row for row in rows if row["variant"] == "floor"]
         self.assertTrue(all(row["ns_per_node"] is None and row["graph_bytes_per_node"] is None for row in floor))
@@ -234,13 +238,13 @@ class PlotSweepTest(unittest.TestCase):
         naive = [row for row in rows if row["variant"] == "naive"]
         self.assertAlmostEqual(naive[0]["ns_per_node"], 50.0)
         self.assertAlmostEqual(naive[0]["graph_bytes_per_node"], 80.0)
-        text = plot_sweep.csv_text(rows)
+        text = sweep_run.csv_text(rows)
         parsed = list(csv.DictReader(io.StringIO(text)))
-        self.assertEqual(tuple(parsed[0]), plot_sweep.CSV_COLUMNS)
+        self.assertEqual(tuple(parsed[0]), sweep_run.CSV_COLUMNS)
         self.assertEqual(parsed[2]["variant"], "floor")
         self.assertEqual(parsed[2]["ns_per_node"], "")
         self.assertEqual(parsed[0]["ms_per_step"], "0.5")
-        lines = plot_sweep.summary_lines(rows)
+        lines = sweep_table.summary_lines(rows)
         self.assertIn("naive 1.00/1.00", lines[0])
         self.assertIn("floor -/1.00", lines[0])
         self.assertTrue(lines[1].startswith("at e64_h4_l1_b16: floor 0.16 ms/step"), lines[1])
@@ -251,21 +255,25 @@ class PlotSweepTest(unittest.TestCase):
         run["points"][0]["status"] = "failed: killed by SIGSEGV"
         for entry in sweep_json["benchmarks"]:
             if entry["run_name"].startswith("sweep/fused/"):
-                entry["label"] = "wrong gradients (negative control)"
-        rows = plot_sweep.rows(sweep_json, run)
+                entry.update(gradient_status=2, expected_wrong=0, label="wrong gradients")
+        rows = sweep_run.rows(sweep_json, run)
         self.assertEqual(rows[0]["status"], "failed: killed by SIGSEGV")
+        self.assertEqual(rows[0]["check"], checks.FAILED)
         self.assertIsNone(rows[0]["ms_per_step"])
         self.assertIsNone(rows[1]["reference_nodes_per_step"], "no naive at that size: no reference")
-        outputs = plot_sweep.render(sweep_json, run)
-        self.assertEqual(sorted(outputs), sorted(["sweep.csv", "sweep_table.md", "sweep_time_vs_nodes.png",
-                                                  "sweep_ns_per_node.png", "sweep_memory.png"]))
+        self.assertEqual({row["check"] for row in rows if row["variant"] == "fused"}, {checks.WRONG})
+        self.assertEqual(sorted(sweep_plots.render(sweep_json, run)), sorted(["sweep_time_vs_nodes.png",
+                                                                              "sweep_ns_per_node.png",
+                                                                              "sweep_memory.png"]))
+        outputs = sweep_table.render(sweep_json, run)
+        self.assertEqual(sorted(outputs), ["sweep.csv", "sweep_table.md"])
         table = outputs["sweep_table.md"]
         self.assertIn("| fused | ", table)
-        self.assertIn("wrong gradients (negative control)", table)
+        self.assertIn("| wrong gradients |", table)
 
     def test_table(self):
         sweep_json, run = made_up_run()
-        lines = plot_sweep.table_lines(plot_sweep.rows(sweep_json, run), run)
+        lines = sweep_table.table_lines(sweep_run.rows(sweep_json, run), run)
         self.assertEqual(lines[0].split(" | ")[1:3], ["ms/step e16 l1", "ms/step e64 l1"])
         rows = {line.split(" | ")[0][2:]: line.split(" | ") for line in lines if line.startswith("| ")}
         self.assertEqual(list(rows)[1:], ["naive", "fused", "floor"], "slowest first")
@@ -276,17 +284,21 @@ class PlotSweepTest(unittest.TestCase):
 
     def test_render_is_byte_stable(self):
         sweep_json, run = made_up_run()
-        first, second = plot_sweep.render(sweep_json, run), plot_sweep.render(sweep_json, run)
-        self.assertEqual(first, second)
+        for render in (sweep_plots.render, sweep_table.render):
+            self.assertEqual(render(sweep_json, run), render(sweep_json, run))
 
     def test_main_writes_next_to_the_run(self):
         sweep_json, run = made_up_run()
         with tempfile.TemporaryDirectory() as directory:
-            self.assertEqual(plot_sweep.main(["--results-dir", directory]), 2, "nothing to plot yet")
-            for name, value in ((plot_sweep.SWEEP_FILE, sweep_json), (plot_sweep.SWEEP_RUN_FILE, run)):
+            with contextlib.redirect_stderr(io.StringIO()) as err:
+                self.assertEqual(plot_sweep.main(["--results-dir", directory]), 2, "nothing to plot yet")
+                self.assertEqual(make_sweep_table.main(["--results-dir", directory]), 2)
+            self.assertIn("run `make sweep` first", err.getvalue())
+            for name, value in ((sweep_run.SWEEP_FILE, sweep_json), (sweep_run.SWEEP_RUN_FILE, run)):
                 with open(os.path.join(directory, name), "w") as f:
                     json.dump(value, f)
             self.assertEqual(plot_sweep.main(["--results-dir", directory]), 0)
+            self.assertEqual(make_sweep_table.main(["--results-dir", directory]), 0)
             self.assertEqual(sorted(os.listdir(directory)), sorted(OUTPUTS))
 
 
