@@ -54,6 +54,17 @@ fuzz:
 	  { echo "fuzz_dataset failed: the input is in $(FUZZ_BUILD_DIR)/artifacts/;" \
 	    "make it a regression test as tests/fuzz/README.md says" >&2; exit 1; }
 
+# Instruction counts (scripts/count_instructions.py --help): every variant's
+# instructions per training step under callgrind. The ctest test
+# `instructions` compares them with results/instructions_baseline.json (fails
+# above +5%); instructions-baseline rewrites that file from this build.
+INSTRUCTIONS_BASELINE ?= results/instructions_baseline.json
+
+.PHONY: instructions-baseline
+
+instructions-baseline: build
+	python3 scripts/count_instructions.py --build-dir $(BUILD_DIR) --write-baseline $(INSTRUCTIONS_BASELINE)
+
 # Benchmarks (scripts/run_bench.py --help; docs/benchmarking.md): every variant
 # and the baselines in interleaved rounds into $(RESULTS_DIR). Settings, each
 # left to the script's default when empty: STEPS (1000), K_STEPS (300), ROUNDS
