@@ -64,6 +64,8 @@ extern "C" {
 #include "variant.h"
 }
 
+#include "step_record.h"
+
 namespace {
 
 const char *const program = "microgpt-bench";
@@ -79,6 +81,7 @@ const size_t sweep_check_parameters_per_matrix = 2;
 struct bench_options {
     std::vector<std::string> variants; // empty: all
     std::string data_path;
+    std::string step_times_path; // --step-times: empty for none
     int steps = 1000;
     int k_steps = 300;
     int phase_iterations = 200;
@@ -125,6 +128,8 @@ void usage(FILE *stream)
                  "                          --benchmark_min_time;\n"
                  "                          the gradient check runs at e8_h2_l2_b8 (make sweep)\n"
                  "  --data PATH             names file (default: $MICROGPT_DATA, else data/names.txt)\n"
+                 "  --step-times FILE       write every step's time, nodes, page faults and heap statistics\n"
+                 "                          of each variant's first train_full run as JSON (step_record.h)\n"
                  "  --list-variants         print the variant names, one per line, and exit\n"
                  "Google Benchmark's flags pass through, e.g. --benchmark_repetitions=3\n"
                  "--benchmark_out=FILE --benchmark_out_format=json (--benchmark_help lists them).\n"
@@ -137,7 +142,7 @@ void usage(FILE *stream)
 bench_options parse_options(int *argc, char **argv)
 {
     enum { HELP, LIST_VARIANTS, SWEEP, VARIANT, STEPS, K_STEPS, PHASE_ITERATIONS, DATA, N_EMBD, N_HEAD, N_LAYER,
-           BLOCK_SIZE, OPTION_TOTAL };
+           BLOCK_SIZE, STEP_TIMES, OPTION_TOTAL };
     bench_options options;
     // .count holds the default until the option is given.
     command_option table[OPTION_TOTAL] = {};
@@ -155,6 +160,7 @@ bench_options parse_options(int *argc, char **argv)
     table[N_LAYER] = {"--n-layer", nullptr, OPTION_COUNT, 1, MODEL_MAX_N_LAYER, 0, options.shape.n_layer, nullptr, {}};
     table[BLOCK_SIZE] = {"--block-size", nullptr, OPTION_COUNT, 1, MODEL_MAX_BLOCK_SIZE, 0, options.shape.block_size,
                          nullptr, {}};
+    table[STEP_TIMES] = {"--step-times", nullptr, OPTION_FILE, 0, 0, 0, 0, nullptr, {}};
     command_line line = {program, table, OPTION_TOTAL, "--benchmark_"};
     if (command_line_parse(&line, argc, argv)) {
         usage(stdout);
@@ -172,6 +178,8 @@ bench_options parse_options(int *argc, char **argv)
     options.phase_iterations = table[PHASE_ITERATIONS].count;
     if (table[DATA].text)
         options.data_path = table[DATA].text;
+    if (table[STEP_TIMES].text)
+        options.step_times_path = table[STEP_TIMES].text;
     options.shape.n_embd = table[N_EMBD].count;
     options.shape.n_head = table[N_HEAD].count;
     options.shape.n_layer = table[N_LAYER].count;
@@ -245,21 +253,39 @@ double peak_rss_bytes()
     return kilobytes >= 0.0 ? 1024.0 * kilobytes : ru_maxrss_bytes();
 }
 
-void benchmark_training_run(benchmark::State &state, const variant_context *context, int steps, bool sweep)
+// record: where to keep every step of the first run (train_full with
+// --step-times), else nullptr.
+void benchmark_training_run(benchmark::State &state, const variant_context *context, int steps, bool sweep,
+                            step_record::run_steps *record)
 {
     run_options options = {};
     options.steps = steps;
     options.samples = 0;
     options.shape = context->shape;
+    if (record && record->seconds.empty()) {
+        options.on_step = step_record::on_step;
+        options.context = record;
+        record->start();
+    }
     // Google Benchmark calls this function again as it settles the number of
     // iterations: the peak before the first call is the setup's.
     static const double rss_before = peak_rss_bytes();
     run_report report = {};
     double mean_loss = 0.0;
+    // The sweep's memory counters are the process's (one process a point).
+    bool peak_reset = !sweep && step_record::reset_peak_rss();
+    step_record::page_faults faults = step_record::page_faults_now();
     for (auto _ : state) {
         run_report_free(&report);
         training_run(context->variant, context->data, &options, &report);
         state.SetIterationTime(report.train_seconds);
+    }
+    if (!sweep) {
+        step_record::page_faults after = step_record::page_faults_now();
+        state.counters["peak_rss_bytes"] = peak_rss_bytes();
+        state.counters["peak_rss_reset"] = peak_reset;
+        state.counters["page_faults_minor"] = after.minor - faults.minor;
+        state.counters["page_faults_major"] = after.major - faults.major;
     }
     for (int step = 0; step < report.steps; step++)
         mean_loss += report.losses[step];
@@ -435,22 +461,24 @@ void check_and_run(void *argument)
                         run.shape.n_layer == reference_size.n_layer &&
                         run.shape.block_size == reference_size.block_size;
     std::string size_suffix = default_size ? "" : "/" + shape_name(run.shape);
+    std::map<std::string, step_record::run_steps> step_runs; // --step-times, by variant
     for (const variant_context &context : contexts) {
         std::string name = context.variant->name;
         if (options.sweep) {
             benchmark::RegisterBenchmark(("sweep/" + name + "/" + shape_name(run.shape)).c_str(),
-                                         benchmark_training_run, &context, options.steps, true)
+                                         benchmark_training_run, &context, options.steps, true, nullptr)
                 ->UseManualTime()
                 ->Unit(benchmark::kMillisecond);
             continue;
         }
+        step_record::run_steps *record = options.step_times_path.empty() ? nullptr : &step_runs[name];
         benchmark::RegisterBenchmark(("train_full/" + name + size_suffix).c_str(), benchmark_training_run, &context,
-                                     options.steps, false)
+                                     options.steps, false, record)
             ->Iterations(1)
             ->UseManualTime()
             ->Unit(benchmark::kMillisecond);
         benchmark::RegisterBenchmark(("train_k/" + name + size_suffix).c_str(), benchmark_training_run, &context,
-                                     options.k_steps, false)
+                                     options.k_steps, false, nullptr)
             ->Iterations(1)
             ->UseManualTime()
             ->Unit(benchmark::kMillisecond);
@@ -465,6 +493,8 @@ void check_and_run(void *argument)
                 ->Unit(benchmark::kMicrosecond);
     }
     benchmark::RunSpecifiedBenchmarks();
+    if (!options.step_times_path.empty() && !step_record::write_json(options.step_times_path, options.steps, step_runs))
+        fail("cannot write " + options.step_times_path);
 }
 
 } // namespace
