@@ -243,6 +243,7 @@ def write_json(path, document):
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             json.dump(document, out, indent=2, sort_keys=True)
             out.write("\n")
+        os.chmod(temporary, 0o644)  # mkstemp's 0600 would follow the file into git
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):

@@ -91,6 +91,7 @@ def plot_step_time(paths, output, window=DEFAULT_WINDOW):
         handle, temporary = tempfile.mkstemp(prefix=os.path.basename(output) + ".tmp-", dir=directory)
         with os.fdopen(handle, "wb") as out:
             out.write(buffer.getvalue())
+        os.chmod(temporary, 0o644)  # mkstemp's 0600 would follow the file into git
         os.replace(temporary, output)
     except OSError as error:
         raise StepTimeError(f"cannot write {output}: {error}") from error
