@@ -5,7 +5,7 @@
 A baseline of naive is made in this build (so the test does not depend on the
 committed baseline's compiler), then checked against:
   naive itself                       passes;
-  test_slowed_naive (slowed_naive.c: naive with an extra loop, about 14% more
+  test_slowed_naive (variants/slowed_naive.c: naive with an extra loop, about 14% more
   instructions per step)             fails, printing both numbers;
   a baseline 10% dearer than naive   passes, saying naive got cheaper;
   a baseline without naive           passes, saying naive is not in it.

@@ -1,12 +1,13 @@
-/* slowed_naive.c: the naive variant with an extra loop in every step, built
- * only for tests/test_instructions.py (program test_slowed_naive): the
- * instruction-count check must fail on it against a baseline of naive.
+/* slowed_naive: a test-only variant, naive with an extra loop in every
+ * step, built only for tests/test_instructions.py (program
+ * test_slowed_naive): the instruction-count check must fail on it against a
+ * baseline of naive.
  *
  * The loop is the kind of leftover a change can bring in: after backward,
  * a gradient-norm pass over every edge of the step's graph, run twice
  * (about 14% more instructions per step; the check allows 5%). */
 #define graph_backward graph_backward_unslowed
-#include "../variants/naive.c"
+#include "../../variants/naive.c"
 #undef graph_backward
 
 #undef VARIANT_DESCRIPTION
