@@ -270,7 +270,7 @@ def parse_arguments(argv):
                         "with --check: the baseline's)")
     parser.add_argument("--data", help="names file (default: the programs' own default, $MICROGPT_DATA first)")
     parser.add_argument("--repeat", type=int, default=1,
-                        help=f"measurements per variant; they must agree within {AGREEMENT:.1%} (default 1)")
+                        help=f"measurements per variant; they must agree within {100 * AGREEMENT:g}%% (default 1)")
     parser.add_argument("--python-reference", metavar="SCRIPT",
                         help="also count this Python reference (scripts/microgpt_reference.py)")
     parser.add_argument("--python", default=sys.executable, help="interpreter for --python-reference")

@@ -8,7 +8,8 @@ committed baseline's compiler), then checked against:
   test_slowed_naive (variants/slowed_naive.c: naive with an extra loop, about 14% more
   instructions per step)             fails, printing both numbers;
   a baseline 10% dearer than naive   passes, saying naive got cheaper;
-  a baseline without naive           passes, saying naive is not in it.
+  a baseline without naive           passes, saying naive is not in it;
+and --help works.
 Skipped (77) without valgrind or in a sanitizer build.
 
 Usage: test_instructions.py BUILD_DIR SLOWED_PROGRAM"""
@@ -53,6 +54,9 @@ def main():
         if not condition:
             failures.append(label)
             print(output)
+
+    code, output = run_script("--help")
+    expect("--help prints the usage", code == 0 and "--check FILE" in output, output)
 
     with tempfile.TemporaryDirectory(prefix="test-instructions-") as work:
         baseline = os.path.join(work, "baseline.json")
