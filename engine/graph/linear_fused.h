@@ -1,4 +1,5 @@
-/* linear_fused.h: a whole linear output as one heap node.
+/* linear_fused.h: a whole linear output as one node of the scalar graph
+ * (scalar_graph.h), whatever its storage.
  *
  * out[o] = sum_i W[o][i] * x[i] becomes one node with 2*n_in children,
  * interleaved W[o][0], x[0], W[o][1], x[1], ...: the order in which the
@@ -14,7 +15,7 @@
 #error "engine/graph/linear_fused.h is a building block for variants: include it only from a variants/<name>.c"
 #endif
 
-#include "heap_graph.h"
+#include "scalar_graph.h"
 
 /* A hook of engine/variant_contract.h: the variant's own layer_linear. */
 #define VARIANT_HAS_LINEAR
@@ -22,7 +23,7 @@ static inline void layer_linear(value_t *out, const value_t *w, const value_t *x
 {
     for (int o = 0; o < n_out; o++) {
         const value_t *row = w + (size_t)o * n_in;
-        node *v = node_create(0.0, 2u * (uint32_t)n_in, &heap_graph.step_nodes);
+        node *v = node_create(0.0, 2u * (uint32_t)n_in);
         double total = row[0]->data * x[0]->data + 0.0;
         for (int i = 1; i < n_in; i++)
             total = total + row[i]->data * x[i]->data;

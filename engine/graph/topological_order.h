@@ -1,5 +1,6 @@
-/* topological_order.h: the two ways the scalar variants order the heap graph
- * for backward. Both give the reference's order exactly (spec, "gradient
+/* topological_order.h: the two ways the scalar variants order the scalar
+ * graph (scalar_graph.h) for backward, whatever its storage (scalar_graph.h or
+ * arena_graph.h). Both give the reference's order exactly (spec, "gradient
  * accumulation order"): a depth-first search from the loss that visits
  * children in order and appends a node after its children. */
 #ifndef MICROGPT_TOPOLOGICAL_ORDER_H
@@ -11,7 +12,7 @@
 #include <stdint.h>
 
 #include "call_stack.h"
-#include "heap_graph.h"
+#include "scalar_graph.h"
 
 /* The deepest path of the last sort, in nodes (the root is depth 1): for the
  * recursive sort, its recursion depth. model.c reports it per step. */
@@ -53,21 +54,21 @@ static inline void topological_order_recursive(node *root, node_list *order)
     order->count = 0;
     topological_sort.deepest = 0;
     topological_sort.stack_floor = call_stack_floor();
-    visit_recursive(root, ++heap_graph.epoch, order, 1);
+    visit_recursive(root, ++scalar_graph.epoch, order, 1);
 }
 
 /* The same post-order with an explicit stack: a frame remembers which child
  * to visit next, and a node is appended when its children are exhausted. */
 static inline void topological_order_iterative(node *root, node_list *order)
 {
-    uint32_t epoch = ++heap_graph.epoch;
+    uint32_t epoch = ++scalar_graph.epoch;
     size_t depth = 0;
     order->count = 0;
-    if (!heap_graph.dfs_capacity) {
-        heap_graph.dfs_capacity = 1024;
-        heap_graph.dfs_stack = malloc_checked(heap_graph.dfs_capacity * sizeof *heap_graph.dfs_stack);
+    if (!scalar_graph.dfs_capacity) {
+        scalar_graph.dfs_capacity = 1024;
+        scalar_graph.dfs_stack = malloc_checked(scalar_graph.dfs_capacity * sizeof *scalar_graph.dfs_stack);
     }
-    dfs_frame *stack = heap_graph.dfs_stack;
+    dfs_frame *stack = scalar_graph.dfs_stack;
     root->visit_mark = epoch;
     stack[depth++] = (dfs_frame){root, 0};
     topological_sort.deepest = 1;
@@ -82,9 +83,9 @@ static inline void topological_order_iterative(node *root, node_list *order)
         if (child->visit_mark == epoch)
             continue;
         child->visit_mark = epoch;
-        if (depth == heap_graph.dfs_capacity) {
-            heap_graph.dfs_capacity *= 2;
-            stack = heap_graph.dfs_stack = realloc_checked(stack, heap_graph.dfs_capacity * sizeof *stack);
+        if (depth == scalar_graph.dfs_capacity) {
+            scalar_graph.dfs_capacity *= 2;
+            stack = scalar_graph.dfs_stack = realloc_checked(stack, scalar_graph.dfs_capacity * sizeof *stack);
         }
         stack[depth++] = (dfs_frame){child, 0};
         if (depth > topological_sort.deepest)

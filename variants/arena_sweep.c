@@ -1,0 +1,46 @@
+/* arena_sweep: arena_fused with one thing changed, the order of backward.
+ * A node is always made after its children, so the arena's creation order is
+ * a topological order: backward is one sweep over the step's nodes, newest
+ * first, with no sort. A node is processed when something reached from the
+ * loss has marked it (its visit mark is this backward's epoch), so
+ * unreachable nodes are skipped and the graph size counts what the spec
+ * counts. Same nodes, arena and fused linear as arena_fused.
+ *
+ * The sweep adds a node's parents' contributions in reverse creation order,
+ * not the reference's depth-first order, so sums can differ in the last bit
+ * and the run drifts from the reference, as tape's does: tape is this sweep
+ * over flat arrays of indices, in the same order, so the two give identical
+ * losses; the tolerance is tape's. */
+#define VARIANT_DESCRIPTION "per-step arena, fused linear, creation order as topological order (one reverse sweep)"
+#define VARIANT_TOLERANCE 1e-9
+#define VARIANT_SORT SORT_NONE
+#define VARIANT_GRAPH GRAPH_FUSED
+
+#include "graph/arena_graph.h"
+#include "graph/linear_fused.h"
+
+static inline graph_size graph_backward(value_t loss)
+{
+    const uint32_t epoch = ++scalar_graph.epoch;
+    graph_size size = {0, 0, node_storage_step_bytes()};
+    loss->grad = 1.0;
+    loss->visit_mark = epoch;
+    for (size_t chunk = arena_graph_chunks_in_use(); chunk-- > 0;) {
+        size_t count;
+        node *nodes = arena_graph_chunk_nodes(chunk, &count);
+        for (size_t i = count; i-- > 0;) {
+            const node *v = &nodes[i];
+            if (v->visit_mark != epoch)
+                continue;
+            size.nodes++;
+            size.edges += v->child_count;
+            for (uint32_t c = 0; c < v->child_count; c++) {
+                v->children[c]->grad += v->local_grads[c] * v->grad;
+                v->children[c]->visit_mark = epoch;
+            }
+        }
+    }
+    for (size_t p = 0; p < arena_graph.parameters.count; p++)
+        size.nodes += arena_graph.parameters.items[p]->visit_mark == epoch;
+    return size;
+}
