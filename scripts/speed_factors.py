@@ -1,0 +1,345 @@
+#!/usr/bin/env python3
+"""Where the speed comes from: the chain of variants, one factor per link.
+
+From naive (the reference's engine) to floor (no graph), each variant of the
+chain changes one thing from the one before it; a link's speedup is the time
+of its first variant over the time of its second, taken from the same round
+(the variants of a round run one after the other, so both see the same
+machine load). Over several rounds each link gets a median and a range.
+
+As a module (scripts/run_bench.py calls it):
+  CHAIN, LINKS                          the chain and what each link changes
+  link_factors(times)                   times {variant: [seconds per step, one per round]}
+                                        -> [{link, from, to, ratios, median, min, max}, ...]
+  write_factors(times_by_size, output_dir, readme=None)
+                                        times_by_size {size key: times} (SIZES' keys);
+                                        writes speedup_factors.png, speed_factors.json
+                                        and speed_factors.md, and the table into
+                                        readme's speed-factors block if given
+  run_chain_rounds(bench, size, steps, rounds, data=None)
+                                        times {variant: [...]} from the harness
+As a program: runs the chain's rounds itself at both sizes with the harness
+(build/microgpt-bench --sweep, one process per round and size, the chain's
+variants in it), or re-renders a saved speed_factors.json (--from-json).
+Exit status: 0; 1 when a round failed; 2 on bad input.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+PROJECT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+README_BEGIN, README_END = "<!-- speed-factors:begin -->", "<!-- speed-factors:end -->"
+PLOT_FILE, JSON_FILE, TABLE_FILE = "speedup_factors.png", "speed_factors.json", "speed_factors.md"
+
+# The chain, in order. Each link: (factor, what changes, effect on the
+# reference's gradient accumulation order).
+CHAIN = ("naive", "arena", "arena_fused", "arena_sweep", "tape", "vector", "replay", "floor")
+LINKS = (
+    ("allocation", "a malloc and a free per node → a per-step arena (same nodes, same recursive sort)",
+     "same order: bit-exact"),
+    ("fusion", "a scalar linear (2 n_in mul/add nodes per output) → one node per output",
+     "same order: bit-exact"),
+    ("ordering", "recursive depth-first sort → one reverse sweep in creation order",
+     "changes the accumulation order (within 1e-9)"),
+    ("layout", "pointer-linked node structs → flat arrays indexed by node number",
+     "same order as the sweep: identical losses"),
+    ("granularity", "a node per scalar → a node per vector op, hand-written local backward",
+     "back to the reference's order: bit-exact"),
+    ("construction", "build the coarse graph each step → replay the one captured for this length",
+     "same order: bit-exact"),
+    ("no graph", "replayed nodes → hand-written forward and backward over plain arrays",
+     "same order: bit-exact"),
+)
+# Model sizes: the reference's, and the sweep's largest.
+SIZES = {
+    "reference": {"label": "reference size (n_embd 16, n_layer 1)", "n_embd": 16, "n_head": 4, "n_layer": 1,
+                  "block_size": 16},
+    "large": {"label": "sweep's largest (n_embd 128, n_layer 4)", "n_embd": 128, "n_head": 4, "n_layer": 4,
+              "block_size": 16},
+}
+
+
+class FactorsError(Exception):
+    """Bad input or a failed run: one line for the user."""
+
+
+def link_factors(times):
+    """Per link of CHAIN, the ratios time(A) / time(B) of the rounds where
+    both ran, with their median and range. times: {variant: [t_round1, ...]}
+    (None for a round where that variant failed); a link whose variants are
+    missing has no ratios and None statistics."""
+    factors = []
+    for (factor, change, order), first, second in zip(LINKS, CHAIN, CHAIN[1:]):
+        a, b = times.get(first) or [], times.get(second) or []
+        ratios = [x / y for x, y in zip(a, b) if x is not None and y is not None and y > 0]
+        factors.append({"link": factor, "from": first, "to": second, "change": change, "order": order,
+                        "ratios": ratios,
+                        "median": statistics.median(ratios) if ratios else None,
+                        "min": min(ratios) if ratios else None, "max": max(ratios) if ratios else None})
+    return factors
+
+
+def whole_chain(times):
+    """naive over floor per round, as link_factors gives a link."""
+    a, b = times.get(CHAIN[0]) or [], times.get(CHAIN[-1]) or []
+    ratios = [x / y for x, y in zip(a, b) if x is not None and y is not None and y > 0]
+    return {"ratios": ratios, "median": statistics.median(ratios) if ratios else None,
+            "min": min(ratios) if ratios else None, "max": max(ratios) if ratios else None}
+
+
+def median_times(times):
+    return {variant: statistics.median([t for t in values if t is not None])
+            for variant, values in times.items() if any(t is not None for t in values)}
+
+
+def format_factor(entry):
+    if entry["median"] is None:
+        return "not measured"
+    if len(entry["ratios"]) == 1:
+        return f"{entry['median']:.2f}×"
+    return f"{entry['median']:.2f}× [{entry['min']:.2f}–{entry['max']:.2f}]"
+
+
+def largest_link(factors):
+    measured = [f for f in factors if f["median"] is not None]
+    return max(measured, key=lambda f: f["median"])["link"] if measured else None
+
+
+def render_table(times_by_size):
+    """The markdown table "where the speed comes from": one row per link, a
+    column per size with the median speedup and its range over the rounds."""
+    sizes = [key for key in SIZES if key in times_by_size]
+    factors = {key: link_factors(times_by_size[key]) for key in sizes}
+    header = "| link | what changes | variants | accumulation order | " + \
+        " | ".join(f"speedup, {SIZES[key]['label']}" for key in sizes) + " |"
+    lines = [header, "|" + "---|" * (4 + len(sizes))]
+    for index, (factor, change, order) in enumerate(LINKS):
+        cells = [format_factor(factors[key][index]) for key in sizes]
+        lines.append(f"| {factor} | {change} | `{CHAIN[index]}` → `{CHAIN[index + 1]}` | {order} | "
+                     + " | ".join(cells) + " |")
+    totals = [format_factor(whole_chain(times_by_size[key])) for key in sizes]
+    lines.append(f"| **whole chain** | | `{CHAIN[0]}` → `{CHAIN[-1]}` | | " + " | ".join(f"**{t}**" for t in totals)
+                 + " |")
+    rounds = {key: max((len(v) for v in times_by_size[key].values()), default=0) for key in sizes}
+    notes = ", ".join(f"{rounds[key]} at the {SIZES[key]['label']}" for key in sizes)
+    largest = ", ".join(f"{largest_link(factors[key]) or 'none'} at the {SIZES[key]['label']}" for key in sizes)
+    lines += ["", f"Speedup of a link: time per step of its first variant over its second's, in the same "
+              f"round; median [min–max] over the rounds ({notes}). The largest factor: {largest}. "
+              "Generated by scripts/speed_factors.py."]
+    return "\n".join(lines) + "\n"
+
+
+def pyplot():
+    try:
+        import matplotlib
+    except ImportError:
+        raise FactorsError("matplotlib cannot be imported (apt-get install --no-install-recommends "
+                           "python3-matplotlib; run with /usr/bin/python3)") from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot
+    return matplotlib.pyplot
+
+
+def render_plot(times_by_size, path):
+    """A waterfall per size: each bar one link, from its first variant's
+    median time per step down to its second's (log scale), labelled with the
+    link's speedup, median [min–max] over the rounds."""
+    plt = pyplot()
+    sizes = [key for key in SIZES if key in times_by_size]
+    figure, axes_list = plt.subplots(1, len(sizes), figsize=(6.5 * len(sizes), 5.2), squeeze=False)
+    for axes, key in zip(axes_list[0], sizes):
+        times = median_times(times_by_size[key])
+        factors = link_factors(times_by_size[key])
+        seconds = [times.get(variant) for variant in CHAIN]
+        for index, factor in enumerate(factors):
+            top, bottom = seconds[index], seconds[index + 1]
+            if top is None or bottom is None:
+                axes.text(index, 1.0, "not measured", rotation=90, ha="center", va="bottom",
+                          transform=axes.get_xaxis_transform(), fontsize=8)
+                continue
+            faster = bottom <= top
+            axes.bar(index, abs(top - bottom) or top * 1e-3, bottom=min(top, bottom), width=0.6,
+                     color="tab:green" if faster else "tab:red", edgecolor="black", linewidth=0.5)
+            axes.text(index, min(top, bottom) / 1.15, format_factor(factor).replace(" [", "\n["),
+                      ha="center", va="top", fontsize=7.5)
+            if index + 1 < len(factors):  # the step down carries over to the next link
+                axes.plot([index + 0.3, index + 0.7], [bottom, bottom], color="gray", linewidth=0.8)
+        axes.set_yscale("log")
+        axes.set_xticks(range(len(factors)))
+        axes.set_xticklabels([f"{f['link']}\n{f['from']}→\n{f['to']}" for f in factors], fontsize=7.5)
+        axes.set_ylabel("time per training step (s), median over rounds")
+        measured = [s for s in seconds if s is not None]
+        if measured:
+            axes.set_ylim(min(measured) / 3, max(measured) * 2)
+        total = whole_chain(times_by_size[key])
+        axes.set_title(f"{SIZES[key]['label']}\nwhole chain {format_factor(total)}", fontsize=10)
+        axes.grid(True, axis="y", which="both", linestyle=":", linewidth=0.5)
+    figure.suptitle("Where the speed comes from: one factor per link (speedup, median [min–max] over rounds)",
+                    fontsize=11)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110, metadata={"Software": None})
+    plt.close(figure)
+
+
+def update_readme(path, table):
+    """Replaces the text between the speed-factors markers of path."""
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    begin, end = text.find(README_BEGIN), text.find(README_END)
+    if begin < 0 or end < begin:
+        raise FactorsError(f"{path}: no {README_BEGIN} ... {README_END} block")
+    text = text[:begin + len(README_BEGIN)] + "\n" + table + text[end:]
+    temporary = f"{path}.tmp-{os.getpid()}"
+    with open(temporary, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(temporary, path)
+
+
+def check_readme(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as error:
+        raise FactorsError(f"{path}: {error}") from None
+    if README_BEGIN not in text or README_END not in text:
+        raise FactorsError(f"{path}: no {README_BEGIN} ... {README_END} block")
+
+
+def write_factors(times_by_size, output_dir, readme=None, settings=None):
+    """The module's entry point: writes speedup_factors.png, speed_factors.json
+    (times, factors, settings) and speed_factors.md into output_dir, and the
+    table between readme's markers when readme is given. times_by_size:
+    {"reference": {variant: [seconds per step by round]}, "large": {...}}
+    (either size may be missing). Returns the markdown table."""
+    unknown = [key for key in times_by_size if key not in SIZES]
+    if unknown:
+        raise FactorsError(f"unknown size(s) {', '.join(unknown)}; sizes are {', '.join(SIZES)}")
+    if readme:
+        check_readme(readme)
+    os.makedirs(output_dir, exist_ok=True)
+    table = render_table(times_by_size)
+    document = {
+        "chain": list(CHAIN),
+        "links": [{"link": f, "change": c, "order": o} for f, c, o in LINKS],
+        "sizes": {key: SIZES[key] for key in times_by_size},
+        "settings": settings or {},
+        "seconds_per_step": times_by_size,
+        "factors": {key: link_factors(times) for key, times in times_by_size.items()},
+        "whole_chain": {key: whole_chain(times) for key, times in times_by_size.items()},
+    }
+    render_plot(times_by_size, os.path.join(output_dir, PLOT_FILE))
+    for name, text in ((JSON_FILE, json.dumps(document, indent=2) + "\n"),
+                       (TABLE_FILE, "# Where the speed comes from\n\n" + table)):
+        temporary = os.path.join(output_dir, f"{name}.tmp-{os.getpid()}")
+        with open(temporary, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(temporary, os.path.join(output_dir, name))
+    if readme:
+        update_readme(readme, table)
+    return table
+
+
+def harness_command(bench, size, steps, variants, output, data=None, min_time=0.0):
+    shape = SIZES[size]
+    command = [bench, "--sweep", "--steps", str(steps), "--n-embd", str(shape["n_embd"]),
+               "--n-head", str(shape["n_head"]), "--n-layer", str(shape["n_layer"]),
+               "--block-size", str(shape["block_size"]), f"--benchmark_min_time={min_time:g}",
+               f"--benchmark_out={output}", "--benchmark_out_format=json"]
+    for variant in variants:
+        command += ["--variant", variant]
+    if data:
+        command += ["--data", data]
+    return command
+
+
+def seconds_per_step(benchmark_json, steps):
+    """{variant: seconds per training step} from a --sweep run's JSON."""
+    result = {}
+    for entry in benchmark_json.get("benchmarks", []):
+        parts = entry.get("run_name", entry["name"]).split("/")
+        if len(parts) >= 2 and parts[0] == "sweep" and entry.get("run_type", "iteration") == "iteration":
+            unit = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}[entry.get("time_unit", "ns")]
+            result[parts[1]] = entry["real_time"] * unit / steps
+    return result
+
+
+def run_chain_rounds(bench, size, steps, rounds, data=None, variants=CHAIN, log=print):
+    """Times the chain at one size: `rounds` harness processes, each running
+    every variant once (its training loop of `steps` steps; the harness
+    checks gradients first). The variants' order rotates from round to
+    round. Returns {variant: [seconds per step, one per round]}."""
+    times = {variant: [] for variant in variants}
+    with tempfile.TemporaryDirectory(prefix="speed-factors-") as directory:
+        for round_index in range(rounds):
+            shift = round_index % len(variants)
+            order = list(variants[shift:]) + list(variants[:shift])
+            output = os.path.join(directory, f"{size}-{round_index}.json")
+            command = harness_command(bench, size, steps, order, output, data)
+            log(f"[{size} round {round_index + 1}/{rounds}] {' '.join(order)} ({steps} steps each) ...")
+            completed = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            if completed.returncode != 0:
+                last = completed.stderr.strip().splitlines()[-1:] or [""]
+                raise FactorsError(f"{' '.join(command)}: exit status {completed.returncode}: {last[0]}")
+            with open(output) as f:
+                measured = seconds_per_step(json.load(f), steps)
+            for variant in variants:
+                times[variant].append(measured.get(variant))
+    return times
+
+
+def parse_arguments(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--bench", default=os.path.join(PROJECT_DIR, "build", "microgpt-bench"))
+    parser.add_argument("--output-dir", default=os.path.join(PROJECT_DIR, "results"))
+    parser.add_argument("--rounds", type=int, default=5, help="rounds at each size (default 5)")
+    parser.add_argument("--steps", type=int, default=1000, help="steps per run at the reference size (default 1000)")
+    parser.add_argument("--large-steps", type=int, default=10,
+                        help="steps per run at the large size (default 10: naive takes about 1.5 s a step)")
+    parser.add_argument("--sizes", default="reference,large", help="comma-separated: reference, large")
+    parser.add_argument("--data", help="names file (default: the harness's own default)")
+    parser.add_argument("--from-json", help="re-render a saved speed_factors.json instead of running")
+    parser.add_argument("--readme", help="replace the table between this file's speed-factors markers")
+    args = parser.parse_args(argv)
+    if min(args.rounds, args.steps, args.large_steps) < 1:
+        parser.error("--rounds, --steps and --large-steps must be at least 1")
+    args.sizes = [s for s in args.sizes.split(",") if s]
+    unknown = [s for s in args.sizes if s not in SIZES]
+    if unknown:
+        parser.error(f"unknown size(s) {', '.join(unknown)}; sizes are {', '.join(SIZES)}")
+    return args
+
+
+def main(argv=None):
+    args = parse_arguments(argv)
+    try:
+        pyplot()
+        if args.readme:
+            check_readme(args.readme)
+        if args.from_json:
+            with open(args.from_json) as f:
+                saved = json.load(f)
+            times_by_size, settings = saved["seconds_per_step"], saved.get("settings", {})
+        else:
+            if not os.access(args.bench, os.X_OK):
+                raise FactorsError(f"{args.bench}: no harness binary (run `make` first)")
+            times_by_size = {}
+            steps = {"reference": args.steps, "large": args.large_steps}
+            for size in args.sizes:
+                times_by_size[size] = run_chain_rounds(args.bench, size, steps[size], args.rounds, args.data)
+            settings = {"rounds": args.rounds, "steps": {s: steps[s] for s in args.sizes},
+                        "bench": os.path.relpath(os.path.abspath(args.bench), PROJECT_DIR),
+                        "load_average_after": list(os.getloadavg())}
+        table = write_factors(times_by_size, args.output_dir, args.readme, settings)
+    except (FactorsError, OSError, ValueError, KeyError) as error:
+        print(f"speed_factors: {error}", file=sys.stderr)
+        return 2
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
