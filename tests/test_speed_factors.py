@@ -103,6 +103,18 @@ class Chain(unittest.TestCase):
                 with open(os.path.join(directory, name), "rb") as a, open(os.path.join(again, name), "rb") as b:
                     self.assertEqual(a.read(), b.read(), name)
 
+    def test_torch_rows(self):
+        times = synthetic_times()
+        times["torch_sequence"] = [0.1 * (1 + r) / 2**3 for r in range(3)]  # as fast as arena_sweep
+        times["torch_position"] = [None, None, None]  # torch missing: not measured
+        table = speed_factors.render_table({"reference": times})
+        rows = {line.split(" | ")[0]: line for line in table.splitlines() if line.startswith("| ")}
+        self.assertIn("1.00×", rows["| `arena_sweep`"])
+        self.assertIn("16.00×", rows["| `floor`"])
+        self.assertIn("not measured", rows["| PyTorch eager, per position"])
+        self.assertEqual([f["link"] for f in speed_factors.link_factors(times)],
+                         [link for link, _, _ in speed_factors.LINKS], "PyTorch rows are not links")
+
     def test_readme_without_markers(self):
         with tempfile.TemporaryDirectory() as directory:
             readme = os.path.join(directory, "README.md")
