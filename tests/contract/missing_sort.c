@@ -9,6 +9,6 @@
 
 static inline graph_size graph_backward(value_t loss)
 {
-    topological_order_iterative(loss, &heap_graph.order);
-    return heap_graph_propagate(loss, &heap_graph.order);
+    topological_order_iterative(loss, &scalar_graph.order);
+    return scalar_graph_propagate(loss, &scalar_graph.order);
 }

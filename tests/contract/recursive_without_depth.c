@@ -20,7 +20,7 @@ static void visit(node *v, uint32_t epoch, node_list *order)
 
 static inline graph_size graph_backward(value_t loss)
 {
-    heap_graph.order.count = 0;
-    visit(loss, ++heap_graph.epoch, &heap_graph.order);
-    return heap_graph_propagate(loss, &heap_graph.order);
+    scalar_graph.order.count = 0;
+    visit(loss, ++scalar_graph.epoch, &scalar_graph.order);
+    return scalar_graph_propagate(loss, &scalar_graph.order);
 }

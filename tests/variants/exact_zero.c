@@ -26,6 +26,6 @@ static inline value_t value_mul(value_t a, value_t b)
 
 static inline graph_size graph_backward(value_t loss)
 {
-    topological_order_recursive(loss, &heap_graph.order);
-    return heap_graph_propagate(loss, &heap_graph.order);
+    topological_order_recursive(loss, &scalar_graph.order);
+    return scalar_graph_propagate(loss, &scalar_graph.order);
 }
