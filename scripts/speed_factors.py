@@ -31,8 +31,11 @@ import subprocess
 import sys
 import tempfile
 
+from microgpt_bench import files, plotting, readme, stats
+
 PROJECT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-README_BEGIN, README_END = "<!-- speed-factors:begin -->", "<!-- speed-factors:end -->"
+SPEED_FACTORS_BLOCK = readme.Block("<!-- speed-factors:begin -->", "<!-- speed-factors:end -->",
+                                   "the speed-factors table")
 PLOT_FILE, JSON_FILE, TABLE_FILE = "speedup_factors.png", "speed_factors.json", "speed_factors.md"
 
 # The chain, in order. Each link: (factor, what changes, effect on the
@@ -68,8 +71,17 @@ SIZES = {
 }
 
 
-class FactorsError(Exception):
-    """Bad input or a failed run: one line for the user."""
+FactorsError = files.ResultsError  # bad input or a failed run: one line for the user
+
+
+def ratio_stats(numerators, denominators):
+    """The ratios numerator / denominator of the rounds where both were
+    measured (None for a round where one failed), their median and range."""
+    ratios = [x / y for x, y in zip(numerators or [], denominators or [])
+              if x is not None and y is not None and y > 0]
+    summary = stats.spread(ratios)
+    return {"ratios": ratios, "median": summary.median if summary else None,
+            "min": summary.low if summary else None, "max": summary.high if summary else None}
 
 
 def link_factors(times):
@@ -79,21 +91,14 @@ def link_factors(times):
     missing has no ratios and None statistics."""
     factors = []
     for (factor, change, order), first, second in zip(LINKS, CHAIN, CHAIN[1:]):
-        a, b = times.get(first) or [], times.get(second) or []
-        ratios = [x / y for x, y in zip(a, b) if x is not None and y is not None and y > 0]
         factors.append({"link": factor, "from": first, "to": second, "change": change, "order": order,
-                        "ratios": ratios,
-                        "median": statistics.median(ratios) if ratios else None,
-                        "min": min(ratios) if ratios else None, "max": max(ratios) if ratios else None})
+                        **ratio_stats(times.get(first), times.get(second))})
     return factors
 
 
 def whole_chain(times):
     """naive over floor per round, as link_factors gives a link."""
-    a, b = times.get(CHAIN[0]) or [], times.get(CHAIN[-1]) or []
-    ratios = [x / y for x, y in zip(a, b) if x is not None and y is not None and y > 0]
-    return {"ratios": ratios, "median": statistics.median(ratios) if ratios else None,
-            "min": min(ratios) if ratios else None, "max": max(ratios) if ratios else None}
+    return ratio_stats(times.get(CHAIN[0]), times.get(CHAIN[-1]))
 
 
 def median_times(times):
@@ -140,13 +145,6 @@ def render_table(times_by_size):
     return "\n".join(lines) + "\n"
 
 
-def ratio_stats(numerators, denominators):
-    ratios = [x / y for x, y in zip(numerators or [], denominators or [])
-              if x is not None and y is not None and y > 0]
-    return {"ratios": ratios, "median": statistics.median(ratios) if ratios else None,
-            "min": min(ratios) if ratios else None, "max": max(ratios) if ratios else None}
-
-
 def format_time(values):
     measured = [t for t in values or [] if t is not None]
     if not measured:
@@ -177,22 +175,11 @@ def render_torch_table(times_by_size, sizes):
     return "\n".join(lines)
 
 
-def pyplot():
-    try:
-        import matplotlib
-    except ImportError:
-        raise FactorsError("matplotlib cannot be imported (apt-get install --no-install-recommends "
-                           "python3-matplotlib; run with /usr/bin/python3)") from None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot
-    return matplotlib.pyplot
-
-
-def render_plot(times_by_size, path):
-    """A waterfall per size: each bar one link, from its first variant's
-    median time per step down to its second's (log scale), labelled with the
-    link's speedup, median [min–max] over the rounds."""
-    plt = pyplot()
+def render_plot(times_by_size):
+    """The PNG bytes of a waterfall per size: each bar one link, from its
+    first variant's median time per step down to its second's (log scale),
+    labelled with the link's speedup, median [min–max] over the rounds."""
+    plt = plotting.pyplot()
     sizes = [key for key in SIZES if key in times_by_size]
     figure, axes_list = plt.subplots(1, len(sizes), figsize=(6.5 * len(sizes), 5.2), squeeze=False)
     for axes, key in zip(axes_list[0], sizes):
@@ -231,46 +218,31 @@ def render_plot(times_by_size, path):
     figure.suptitle("Where the speed comes from: one factor per link (speedup, median [min–max] over rounds)",
                     fontsize=11)
     figure.tight_layout()
-    figure.savefig(path, dpi=110, metadata={"Software": None})
-    plt.close(figure)
+    return plotting.render_figures(plt, [(figure, [PLOT_FILE])])[PLOT_FILE]
 
 
-def update_readme(path, table):
-    """Replaces the text between the speed-factors markers of path."""
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
-    begin, end = text.find(README_BEGIN), text.find(README_END)
-    if begin < 0 or end < begin:
-        raise FactorsError(f"{path}: no {README_BEGIN} ... {README_END} block")
-    text = text[:begin + len(README_BEGIN)] + "\n" + table + text[end:]
-    temporary = f"{path}.tmp-{os.getpid()}"
-    with open(temporary, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(temporary, path)
-
-
-def check_readme(path):
+def readme_has_block(path):
+    """Whether path can take the table; a README without the block is left
+    alone, with one line saying so (the table is still in speed_factors.md)."""
     try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except OSError as error:
-        raise FactorsError(f"{path}: {error}") from None
-    if README_BEGIN not in text or README_END not in text:
-        raise FactorsError(f"{path}: no {README_BEGIN} ... {README_END} block")
+        readme.check_readme(path, SPEED_FACTORS_BLOCK)
+    except files.ResultsError as error:
+        print(f"speed_factors: {error}: the README is left as it is, the table is in {TABLE_FILE}",
+              file=sys.stderr)
+        return False
+    return True
 
 
-def write_factors(times_by_size, output_dir, readme=None, settings=None):
+def write_factors(times_by_size, output_dir, readme_path=None, settings=None):
     """The module's entry point: writes speedup_factors.png, speed_factors.json
     (times, factors, settings) and speed_factors.md into output_dir, and the
-    table between readme's markers when readme is given. times_by_size:
-    {"reference": {variant: [seconds per step by round]}, "large": {...}}
-    (either size may be missing). Returns the markdown table."""
+    table between readme_path's speed-factors markers when it is given and
+    has them. times_by_size: {"reference": {variant: [seconds per step by
+    round]}, "large": {...}} (either size may be missing; PyTorch rows under
+    TORCH_ROWS' keys). Returns the markdown table."""
     unknown = [key for key in times_by_size if key not in SIZES]
     if unknown:
         raise FactorsError(f"unknown size(s) {', '.join(unknown)}; sizes are {', '.join(SIZES)}")
-    if readme:
-        check_readme(readme)
-    os.makedirs(output_dir, exist_ok=True)
     table = render_table(times_by_size)
     document = {
         "chain": list(CHAIN),
@@ -281,15 +253,11 @@ def write_factors(times_by_size, output_dir, readme=None, settings=None):
         "factors": {key: link_factors(times) for key, times in times_by_size.items()},
         "whole_chain": {key: whole_chain(times) for key, times in times_by_size.items()},
     }
-    render_plot(times_by_size, os.path.join(output_dir, PLOT_FILE))
-    for name, text in ((JSON_FILE, json.dumps(document, indent=2) + "\n"),
-                       (TABLE_FILE, "# Where the speed comes from\n\n" + table)):
-        temporary = os.path.join(output_dir, f"{name}.tmp-{os.getpid()}")
-        with open(temporary, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(temporary, os.path.join(output_dir, name))
-    if readme:
-        update_readme(readme, table)
+    outputs = {PLOT_FILE: render_plot(times_by_size), JSON_FILE: files.json_text(document),
+               TABLE_FILE: "# Where the speed comes from\n\n" + table}
+    files.write_outputs(outputs, output_dir)
+    if readme_path and readme_has_block(readme_path):
+        readme.update_readme(readme_path, SPEED_FACTORS_BLOCK, table)
     return table
 
 
@@ -374,8 +342,9 @@ def parse_arguments(argv):
     parser.add_argument("--output-dir", default=os.path.join(PROJECT_DIR, "results"))
     parser.add_argument("--rounds", type=int, default=5, help="rounds at each size (default 5)")
     parser.add_argument("--steps", type=int, default=1000, help="steps per run at the reference size (default 1000)")
-    parser.add_argument("--large-steps", type=int, default=10,
-                        help="steps per run at the large size (default 10: naive takes about 1.5 s a step)")
+    parser.add_argument("--large-steps", type=int,
+                        help="steps per run at the large size (default: 10, or --steps if fewer; naive takes "
+                        "1.5 s a step or more there)")
     parser.add_argument("--sizes", default="reference,large", help="comma-separated: reference, large")
     parser.add_argument("--data", help="names file (default: the harness's own default)")
     parser.add_argument("--torch-python", default="/usr/bin/python3",
@@ -384,6 +353,8 @@ def parse_arguments(argv):
     parser.add_argument("--from-json", help="re-render a saved speed_factors.json instead of running")
     parser.add_argument("--readme", help="replace the table between this file's speed-factors markers")
     args = parser.parse_args(argv)
+    if args.large_steps is None:
+        args.large_steps = min(10, args.steps)
     if min(args.rounds, args.steps, args.large_steps) < 1:
         parser.error("--rounds, --steps and --large-steps must be at least 1")
     args.sizes = [s for s in args.sizes.split(",") if s]
@@ -396,9 +367,7 @@ def parse_arguments(argv):
 def main(argv=None):
     args = parse_arguments(argv)
     try:
-        pyplot()
-        if args.readme:
-            check_readme(args.readme)
+        plotting.pyplot()
         if args.from_json:
             with open(args.from_json) as f:
                 saved = json.load(f)
