@@ -63,6 +63,9 @@ def parse_arguments(argv):
     parser.add_argument("--instruction-steps", type=int, default=DEFAULTS["instruction_steps"],
                         help="steps counted under callgrind by scripts/count_instructions.py; 0: none")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds before a process counts as failed")
+    parser.add_argument("--factor-sizes", default="reference,large",
+                        help="sizes scripts/speed_factors.py times the chain at (default reference,large; "
+                        "'' : no speed factors)")
     parser.add_argument("--readme", help="replace the table between this file's markers")
     parser.add_argument("--readme-if-default",
                         help="the same, but only when every setting is the default and the output is results/")

@@ -29,8 +29,12 @@ import unittest
 TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
 PROJECT_DIR = os.path.dirname(TESTS_DIR)
 RUN_BENCH = os.path.join(PROJECT_DIR, "scripts", "run_bench.py")
+sys.path.insert(0, os.path.join(PROJECT_DIR, "scripts"))
+
+from microgpt_bench import bench_run  # noqa: E402  (which baselines a run has)
+
 SMALL = ["--steps", "4", "--k-steps", "2", "--rounds", "2", "--baseline-rounds", "1", "--phase-iterations", "3",
-         "--instruction-steps", "0"]
+         "--instruction-steps", "0", "--factor-sizes", ""]  # speed factors: tests/test_speed_factors.py
 OUTPUTS = ("benchmark-round-01.json", "benchmark-round-02.json", "run.json", "table.md", "graph_size_vs_runtime.png",
            "graph_size_vs_runtime.svg", "phases.png")
 README = "# T\n\nkept\n\n<!-- results-table:begin -->\nnothing yet\n<!-- results-table:end -->\n\nkept too\n"
@@ -121,7 +125,8 @@ class BenchSmokeTest(unittest.TestCase):
         run = self.load("run.json")
         self.assertEqual(run["settings"]["python_steps"], 2)
         self.assertEqual([record["order"] for record in run["rounds"]], [variants, variants[1:] + variants[:1]])
-        self.assertEqual([sorted(record.get("baselines", {})) for record in run["rounds"]], [["both", "naive"], []])
+        expected = sorted(baseline.key for baseline in bench_run.baselines())
+        self.assertEqual([sorted(record.get("baselines", {})) for record in run["rounds"]], [expected, []])
         baselines = run["rounds"][0]["baselines"]
         self.assertEqual(baselines["naive"]["status"], "ok")
         self.assertEqual(baselines["both"]["losses"], baselines["naive"]["losses"])

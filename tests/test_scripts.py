@@ -570,6 +570,15 @@ class HooksTest(unittest.TestCase):
             with open(script + ".args") as f:
                 self.assertEqual(f.read(), "--bench /b/microgpt-bench --output-dir /r --rounds 2 --steps 20 "
                                            "--readme README.md")
+            args.factor_sizes = "reference"
+            self.assertIsNone(hooks.run_speed_factors(args, None, directory, directory))
+            with open(script + ".args") as f:
+                self.assertTrue(f.read().endswith("--steps 20 --sizes reference"))
+            args.factor_sizes = ""  # none: not run
+            os.unlink(script + ".args")
+            self.assertIsNone(hooks.run_speed_factors(args, None, directory, directory))
+            self.assertFalse(os.path.exists(script + ".args"))
+            del args.factor_sizes
             with open(script, "w") as f:
                 f.write("import sys\nsys.exit('no chain here')\n")
             failure = hooks.run_speed_factors(args, None, directory, directory)

@@ -5,7 +5,7 @@ run_bench.py when they are there:
                          (valgrind's callgrind over a short run);
   speed_factors.py       the chain of speed factors, run after the results
                          are published, with the run's harness, output
-                         directory, rounds, steps, data and README.
+                         directory, rounds, steps, data, sizes and README.
 """
 import importlib.util
 import os
@@ -46,13 +46,16 @@ def count_instructions(counter, build_dir, variants, steps):
 
 def run_speed_factors(args, readme, work_dir, scripts_dir=SCRIPTS_DIR):
     """Runs scripts/speed_factors.py if it is there, with run_bench's
-    --bench, --output-dir, --rounds, --steps and --data (args) and the README
-    the run writes (or none); returns its failure text or None."""
+    --bench, --output-dir, --rounds, --steps, --data and --factor-sizes
+    (args; '' leaves the factors out) and the README the run writes (or
+    none); returns its failure text or None."""
     script = os.path.join(scripts_dir, SPEED_FACTORS)
-    if not os.path.exists(script):
+    sizes = getattr(args, "factor_sizes", None)
+    if not os.path.exists(script) or sizes == "":
         return None
     command = [args.python or sys.executable, script, "--bench", args.bench, "--output-dir", args.output_dir,
                "--rounds", str(args.rounds), "--steps", str(args.steps)]
+    command += ["--sizes", sizes] if sizes else []
     command += (["--data", args.data] if args.data else []) + (["--readme", readme] if readme else [])
     log(f"speed factors: {' '.join(command[1:])}")
     stem = os.path.join(work_dir, "speed_factors")
