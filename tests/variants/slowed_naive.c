@@ -18,8 +18,8 @@ static inline graph_size graph_backward(value_t loss)
     graph_size size = graph_backward_unslowed(loss);
     volatile double norm = 0.0;
     for (int pass = 0; pass < 2; pass++)
-        for (size_t i = 0; i < heap_graph.order.count; i++) {
-            const node *v = heap_graph.order.items[i];
+        for (size_t i = 0; i < scalar_graph.order.count; i++) {
+            const node *v = scalar_graph.order.items[i];
             for (uint32_t c = 0; c < v->child_count; c++)
                 norm += v->local_grads[c] * v->grad;
         }
