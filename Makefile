@@ -28,7 +28,8 @@ build:
 test:
 	@$(ENSURE_DEPENDENCIES) test
 	$(build_tree)
-	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
+	@ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS) || \
+	  { status=$$?; cat $(BUILD_DIR)/dataset/missing.txt >&2 2>/dev/null; exit $$status; }
 
 clean:
 	rm -rf $(BUILD_DIR) $(SANITIZE_BUILD_DIR) $(FUZZ_BUILD_DIR)

@@ -8,7 +8,8 @@
 #
 # Usage: dataset_fixture.sh PROJECT_DIR LINK URL SHA256
 # Exit 0 with one line saying which file it uses; exit 1 with one line
-# saying how to provide the dataset.
+# saying how to provide the dataset (also written to LINK's directory as
+# missing.txt).
 set -uo pipefail
 
 if [ $# -ne 4 ]; then
@@ -20,7 +21,16 @@ project_data=$project_dir/data/names.txt
 how_to="set MICROGPT_DATA=/path/to/names.txt or put names.txt at $project_data"
 
 sha256_of() { sha256sum "$1" | cut -d ' ' -f 1; }
-fail() { echo "dataset: $1; $how_to" >&2; exit 1; }
+# The failure line goes to stderr and into LINK's directory as missing.txt,
+# which `make test` repeats as its last line (ctest lists every test that
+# did not run after it).
+problem_file=$(dirname "$link")/missing.txt
+rm -f "$problem_file"
+fail() {
+  echo "dataset: $1; $how_to" >&2
+  mkdir -p "$(dirname "$problem_file")" && echo "dataset: $1; $how_to" >"$problem_file"
+  exit 1
+}
 
 if [ -n "${MICROGPT_DATA:-}" ]; then
   source=$MICROGPT_DATA
