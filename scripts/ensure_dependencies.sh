@@ -5,7 +5,8 @@
 # CI takes the path a user takes.
 #
 # Usage: scripts/ensure_dependencies.sh [--dry-run] TARGET...
-#   TARGET: build, test, bench, compare, valgrind, fuzz, ci (all of them)
+#   TARGET: build, test, bench, compare, valgrind, fuzz, or ci (what .ci/run
+#     needs: test, test-sanitize, valgrind and fuzz)
 #   --dry-run (or DRY_RUN=1): say what is missing and the commands it would
 #     run, run nothing, exit 0.
 #   NO_INSTALL=1: never install; exit 2 with the command to run instead.
@@ -17,6 +18,8 @@
 # root, or through sudo. Without root or sudo, or with NO_INSTALL=1, it stops
 # with exit 2 and the one command to run. Optional pieces (PyTorch for make
 # bench's PyTorch rows) are installed when possible and otherwise only noted.
+# The checks are called through eval, which shellcheck cannot follow.
+# shellcheck disable=SC2317
 set -euo pipefail
 
 program=ensure_dependencies
@@ -26,7 +29,7 @@ targets=()
 for argument in "$@"; do
   case $argument in
     --dry-run) dry_run=1 ;;
-    -h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     build | test | bench | compare | valgrind | fuzz | ci) targets+=("$argument") ;;
     *) echo "$program: unknown target '$argument' (build, test, bench, compare, valgrind, fuzz, ci)" >&2; exit 2 ;;
   esac
@@ -34,7 +37,7 @@ done
 [ ${#targets[@]} -gt 0 ] || { echo "$program: no target given (see --help)" >&2; exit 2; }
 
 # Each check: a name, the packages that provide it, why it is needed, and a
-# test that succeeds when it is present.
+# test that succeeds when it is present (run through eval below).
 have_command() { command -v "$1" >/dev/null 2>&1; }
 have_benchmark() {
   local config

@@ -55,6 +55,7 @@ fi
 actual=$(sha256_of "$source")
 [ "$actual" = "$expected_sha256" ] ||
   fail "$source ($origin) is not the project's names.txt: sha256 $actual, expected $expected_sha256"
-mkdir -p "$(dirname "$link")" && ln -sfn "$(realpath "$source")" "$link" ||
+if ! { mkdir -p "$(dirname "$link")" && ln -sfn "$(realpath "$source")" "$link"; }; then
   fail "cannot link $link to $source"
+fi
 echo "dataset: $source ($origin), sha256 $actual, linked at $link"
