@@ -43,7 +43,8 @@ SANITIZER_OPTIONS = ASAN_OPTIONS=detect_leaks=1:check_initialization_order=1:str
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 # valgrind: every variant program under memcheck (tests/test_valgrind.py,
 # also the ctest test `valgrind`).
-VALGRIND_DATA ?= $(or $(MICROGPT_DATA),data/names.txt)
+# Its dataset: $$MICROGPT_DATA, else the one make test's fixture found, else data/names.txt.
+VALGRIND_DATA ?= $(or $(MICROGPT_DATA),$(wildcard $(BUILD_DIR)/dataset/names.txt),data/names.txt)
 # fuzz: the dataset loader under libFuzzer for FUZZ_SECONDS; a crash fails it
 # and leaves the input in $(FUZZ_BUILD_DIR)/artifacts (tests/fuzz/README.md).
 FUZZ_BUILD_DIR ?= build-fuzz
