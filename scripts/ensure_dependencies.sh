@@ -86,6 +86,8 @@ for target in "${targets[@]}"; do
     bench)
       need_build
       need_plot_python
+      need valgrind valgrind "make bench counts each variant's instructions per step with valgrind's callgrind" \
+           "have_command valgrind"
       want "PyTorch for $python" python3-torch "make bench times a PyTorch version of the model (without it, its rows say 'not measured')" \
            "have_python_module torch" ;;
     compare)
