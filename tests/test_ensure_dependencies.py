@@ -49,6 +49,9 @@ class Machine:
             write_executable(os.path.join(self.bin, "sudo"), "#!/bin/sh\n" + record
                              + '[ "$1" = -n ] && shift\nexec "$@"\n')
 
+    def add_valgrind(self):
+        write_executable(os.path.join(self.bin, "valgrind"), "#!/bin/sh\n")
+
     def run(self, *arguments, **environment):
         env = {"PATH": self.bin, "HOME": os.environ.get("HOME", "/"), **environment}
         result = subprocess.run(["/bin/bash", SCRIPT, *arguments], env=env, stdin=subprocess.DEVNULL,
@@ -114,14 +117,26 @@ class EnsureDependenciesTest(unittest.TestCase):
         result = machine.run("build")
         self.assertEqual((result.returncode, result.stderr), (0, ""))
 
-    def test_missing_optional_torch_is_only_noted(self):
-        machine = self.machine(uid=1000)
+    def python_without_torch(self, machine):
         python = os.path.join(machine.bin, "python-without-torch")
         write_executable(python, '#!/bin/sh\ncase "$*" in *torch*) exit 1;; esac\nexec /usr/bin/python3 "$@"\n')
-        result = machine.run("bench", PLOT_PYTHON=python)
+        return python
+
+    def test_missing_optional_torch_is_only_noted(self):
+        machine = self.machine(uid=1000)
+        machine.add_valgrind()
+        result = machine.run("bench", PLOT_PYTHON=self.python_without_torch(machine))
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertIn("PyTorch for", result.stderr)
         self.assertIn("not installing the optional python3-torch (not root and no usable sudo)", result.stderr)
+        self.assertEqual(machine.calls(), [])
+
+    def test_bench_installs_required_then_optional(self):
+        machine = self.machine(uid=0)
+        result = machine.run("bench", PLOT_PYTHON=self.python_without_torch(machine))
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(machine.calls(), ["apt-get update -qq", "apt-get install -y -qq --no-install-recommends valgrind",
+                                           "apt-get install -y -qq --no-install-recommends python3-torch"])
 
     def test_unknown_target(self):
         result = self.machine().run("everything")
