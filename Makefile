@@ -1,19 +1,35 @@
 # Thin wrapper over CMake and the scripts: the rules live in CMakeLists.txt.
+# build, test, bench, compare, valgrind and fuzz first run
+# scripts/ensure_dependencies.sh, which installs what they need with apt-get
+# (NO_INSTALL=1: only say what is missing; scripts/ensure_dependencies.sh --help).
 BUILD_DIR ?= build
 JOBS ?= 2
+# Extra CMake arguments for every configure, e.g. CMAKE_ARGS=-DMICROGPT_WERROR=ON (CI).
+CMAKE_ARGS ?=
+ENSURE_DEPENDENCIES = PLOT_PYTHON=$(PLOT_PYTHON) bash scripts/ensure_dependencies.sh
 
 .PHONY: all build test clean
 
 all: build
 
-$(BUILD_DIR)/CMakeCache.txt:
-	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release
-
-build: $(BUILD_DIR)/CMakeCache.txt
+# Configure once (again whenever CMAKE_ARGS is given), then build.
+define build_tree
+	@test -f $(BUILD_DIR)/CMakeCache.txt -a -z "$(CMAKE_ARGS)" || \
+	  cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS)
 	cmake --build $(BUILD_DIR) -j $(JOBS)
+endef
 
-test: build
-	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
+build:
+	@$(ENSURE_DEPENDENCIES) build
+	$(build_tree)
+
+# The dataset: $$MICROGPT_DATA, else data/names.txt, else downloaded (the
+# ctest fixture `dataset`, tests/dataset_fixture.cmake).
+test:
+	@$(ENSURE_DEPENDENCIES) test
+	$(build_tree)
+	@ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS) || \
+	  { status=$$?; cat $(BUILD_DIR)/dataset/missing.txt >&2 2>/dev/null; exit $$status; }
 
 clean:
 	rm -rf $(BUILD_DIR) $(SANITIZE_BUILD_DIR) $(FUZZ_BUILD_DIR)
@@ -27,7 +43,8 @@ SANITIZER_OPTIONS = ASAN_OPTIONS=detect_leaks=1:check_initialization_order=1:str
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 # valgrind: every variant program under memcheck (tests/test_valgrind.py,
 # also the ctest test `valgrind`).
-VALGRIND_DATA ?= $(or $(MICROGPT_DATA),data/names.txt)
+# Its dataset: $$MICROGPT_DATA, else the one make test's fixture found, else data/names.txt.
+VALGRIND_DATA ?= $(or $(MICROGPT_DATA),$(wildcard $(BUILD_DIR)/dataset/names.txt),data/names.txt)
 # fuzz: the dataset loader under libFuzzer for FUZZ_SECONDS; a crash fails it
 # and leaves the input in $(FUZZ_BUILD_DIR)/artifacts (tests/fuzz/README.md).
 FUZZ_BUILD_DIR ?= build-fuzz
@@ -38,15 +55,19 @@ FUZZ_DIRS = $(FUZZ_BUILD_DIR)/corpus/dataset tests/fuzz/dataset_seeds tests/fuzz
 .PHONY: test-sanitize valgrind fuzz
 
 test-sanitize:
-	cmake -S . -B $(SANITIZE_BUILD_DIR) -DCMAKE_BUILD_TYPE=Release -DMICROGPT_SANITIZE=ON
+	@$(ENSURE_DEPENDENCIES) test
+	cmake -S . -B $(SANITIZE_BUILD_DIR) -DCMAKE_BUILD_TYPE=Release -DMICROGPT_SANITIZE=ON $(CMAKE_ARGS)
 	cmake --build $(SANITIZE_BUILD_DIR) -j $(JOBS)
 	$(SANITIZER_OPTIONS) ctest --test-dir $(SANITIZE_BUILD_DIR) --output-on-failure -j $(JOBS) -E '^scripts\.'
 
-valgrind: build
+valgrind:
+	@$(ENSURE_DEPENDENCIES) valgrind
+	$(build_tree)
 	python3 tests/test_valgrind.py $(BUILD_DIR) $(VALGRIND_DATA) --jobs $(JOBS)
 
 fuzz:
-	cmake -S . -B $(FUZZ_BUILD_DIR) -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=$(FUZZ_CC) -DMICROGPT_FUZZ=ON
+	@$(ENSURE_DEPENDENCIES) fuzz
+	cmake -S . -B $(FUZZ_BUILD_DIR) -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=$(FUZZ_CC) -DMICROGPT_FUZZ=ON $(CMAKE_ARGS)
 	cmake --build $(FUZZ_BUILD_DIR) -j $(JOBS) --target fuzz_dataset
 	mkdir -p $(FUZZ_BUILD_DIR)/corpus/dataset $(FUZZ_BUILD_DIR)/artifacts
 	$(FUZZ_BUILD_DIR)/fuzz_dataset -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
@@ -91,13 +112,20 @@ BENCH_FLAGS = --bench $(BUILD_DIR)/microgpt-bench --output-dir $(RESULTS_DIR) \
   $(if $(filter 1 yes true,$(FULL)),--full) $(BENCH_README)
 COMPARE_PY = /usr/share/benchmark/compare.py
 
-.PHONY: bench plot table compare check-plot-python sweep sweep-table sweep-plot
+.PHONY: bench run-bench plot table compare run-compare check-plot-python sweep sweep-table sweep-plot
 
 check-plot-python:
 	@test -n "$(PLOT_PYTHON)" || { echo "no python3 can import matplotlib:" \
 	  "apt-get install --no-install-recommends python3-matplotlib (or PLOT_PYTHON=/path/to/python3)" >&2; exit 2; }
 
-bench: build check-plot-python
+# make expands a recipe before running it: the python found after the set-up
+# step is looked up by a second make (run-bench, run-compare).
+bench:
+	@$(ENSURE_DEPENDENCIES) bench
+	$(build_tree)
+	@$(MAKE) --no-print-directory run-bench
+
+run-bench: check-plot-python
 	$(PLOT_PYTHON) scripts/run_bench.py $(BENCH_FLAGS)
 
 plot: check-plot-python
@@ -130,10 +158,10 @@ sweep-table: check-plot-python
 sweep-plot: check-plot-python
 	$(PLOT_PYTHON) scripts/plot_sweep.py --results-dir $(SWEEP_DIR)
 
-compare: check-plot-python
+compare:
 	@test -n "$(A)" -a -n "$(B)" || { echo "usage: make compare A=old.json B=new.json" >&2; exit 2; }
-	@test -f $(COMPARE_PY) || { echo "$(COMPARE_PY) is missing:" \
-	  "apt-get install --no-install-recommends libbenchmark-tools" >&2; exit 2; }
-	@$(PLOT_PYTHON) -c 'import scipy' 2>/dev/null || { echo "compare.py needs scipy for $(PLOT_PYTHON):" \
-	  "apt-get install --no-install-recommends python3-scipy" >&2; exit 2; }
+	@$(ENSURE_DEPENDENCIES) compare
+	@$(MAKE) --no-print-directory run-compare
+
+run-compare: check-plot-python
 	$(PLOT_PYTHON) $(COMPARE_PY) benchmarks $(A) $(B)

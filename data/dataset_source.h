@@ -2,14 +2,17 @@
  *
  * Order: --data PATH, then $MICROGPT_DATA, then the project's data/names.txt;
  * that last one is downloaded from the public URL when missing and verified
- * against the spec's sha256 before it is put in place. */
+ * against its sha256 before it is put in place. */
 #ifndef MICROGPT_DATASET_SOURCE_H
 #define MICROGPT_DATASET_SOURCE_H
 
 #include <stddef.h>
 
-#define DATASET_URL "https://raw.githubusercontent.com/karpathy/makemore/988aa59/names.txt"
-#define DATASET_SHA256 "0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d"
+/* DATASET_URL and DATASET_SHA256 come from CMakeLists.txt, their one home
+ * (the tests' dataset fixture reads them there too). */
+#if !defined(DATASET_URL) || !defined(DATASET_SHA256)
+#error "the build defines DATASET_URL and DATASET_SHA256 (CMakeLists.txt, MICROGPT_DATASET_*)"
+#endif
 
 /* The project's data/names.txt (an absolute path fixed at build time). */
 const char *dataset_default_path(void);

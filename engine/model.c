@@ -6,7 +6,7 @@
  * time, and engine/variant_contract.h checks that the variant defines what
  * the model uses. The file exports one const table, microgpt_variant_<name>
  * (variant.h), its facts included.
- * The computation is the spec's (../shared/spec/microgpt.md), step for step. */
+ * The computation is the one docs/spec.md describes, step for step. */
 #if !defined(MICROGPT_VARIANT_FILE) || !defined(MICROGPT_VARIANT_NAME) || !defined(MICROGPT_VARIANT_SYMBOL)
 #error "compile with -DMICROGPT_VARIANT_FILE, _NAME and _SYMBOL (CMake does this for every variants/*.c)"
 #endif

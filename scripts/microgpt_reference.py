@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Pure-Python reference of microgpt (standard library only).
 
-The computation of ../shared/spec/microgpt.md, written from the spec as a
+The computation of docs/spec.md, written from that page as a
 scalar autograd engine in the style of Karpathy's microgpt.py. Two strategies:
 
   naive: every scalar op a node, recursive depth-first topological order
