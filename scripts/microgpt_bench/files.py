@@ -39,8 +39,8 @@ def atomic_write(path, data):
         raise
 
 
-def json_text(value):
-    return json.dumps(value, indent=2, sort_keys=False) + "\n"
+def json_text(value, sort_keys=False):
+    return json.dumps(value, indent=2, sort_keys=sort_keys) + "\n"
 
 
 def load_json(path, hint="run `make bench` first"):

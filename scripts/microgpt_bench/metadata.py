@@ -34,12 +34,14 @@ def machine(load_before):
             "load_average_before": load_before, "load_average_after": load_average()}
 
 
-def git_state(directory=PROJECT_DIR):
+def git_state(directory=PROJECT_DIR, exclude=()):
     """The commit and whether the tree differs from it. Untracked files
     count (a new variant is an untracked file until it is added); ignored
-    ones (build/, data/names.txt) do not."""
+    ones (build/, data/names.txt) do not, nor the paths in exclude."""
     commit = command_output(["git", "rev-parse", "HEAD"], cwd=directory)
-    status = command_output(["git", "status", "--porcelain", "--untracked-files=all"], cwd=directory, strip=False)
+    pathspec = ["--", ".", *(f":!{path}" for path in exclude)] if exclude else []
+    status = command_output(["git", "status", "--porcelain", "--untracked-files=all", *pathspec], cwd=directory,
+                            strip=False)
     changes = status.splitlines() if status else []
     return {"commit": commit or "unknown", "dirty": bool(changes), "changes": changes[:50]}
 
