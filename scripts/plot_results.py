@@ -2,20 +2,26 @@
 """Plots one `make bench` run (matplotlib, Agg backend).
 
 From the run in --results-dir, writes graph_size_vs_runtime.png and .svg
-(time per step against graph size, median and min-max over the rounds) and
-phases.png (forward / backward / update per C variant); see
-scripts/microgpt_bench/bench_plots.py. Atomic and byte-stable.
+(time per step against graph size, median and min-max over the rounds),
+phases.png (forward / backward / update per C variant), and step_time.png
+when the run has step_times.json; see scripts/microgpt_bench/bench_plots.py
+and step_times.py. Atomic and byte-stable.
 """
 import argparse
+import os
 import sys
 
-from microgpt_bench import bench_plots, bench_run
-from microgpt_bench.files import write_outputs
+from microgpt_bench import bench_plots, bench_run, step_times
+from microgpt_bench.files import load_json, write_outputs
 from microgpt_bench.processes import run_guarded
 
 
 def plot(args):
-    write_outputs(bench_plots.render(bench_run.load_run(args.results_dir)), args.output_dir or args.results_dir)
+    outputs = bench_plots.render(bench_run.load_run(args.results_dir))
+    steps_path = os.path.join(args.results_dir, step_times.FILE)
+    if os.path.exists(steps_path):
+        outputs.update(step_times.plot_outputs(load_json(steps_path), steps_path))
+    write_outputs(outputs, args.output_dir or args.results_dir)
     return 0
 
 
