@@ -90,11 +90,11 @@ instructions-baseline: build
 # and the baselines in interleaved rounds into $(RESULTS_DIR). Settings, each
 # left to the script's default when empty: STEPS (1000), K_STEPS (300), ROUNDS
 # (5; REPETITIONS is its older name), BASELINE_ROUNDS (3: the first rounds that
-# also run the Python baselines), PHASE_ITERATIONS (500), INSTRUCTION_STEPS (20;
-# 0 counts none), FULL=1 (baselines for all STEPS), VARIANTS=a,b. The table
-# goes into README.md only from a run with every default into results/, or
-# when asked (README=README.md); README= keeps README.md out of any run. CI
-# smoke-tests with e.g. STEPS=5 K_STEPS=3 ROUNDS=1.
+# also run the Python baselines), PHASE_ITERATIONS (500), INSTRUCTION_STEPS (5,
+# the regression baseline's; 0 counts none), FULL=1 (baselines for all STEPS),
+# VARIANTS=a,b. The table goes into README.md only from a run with every
+# default into results/, or when asked (README=README.md); README= keeps
+# README.md out of any run. CI smoke-tests with e.g. STEPS=5 K_STEPS=3 ROUNDS=1.
 # The scripts need a python3 that can import matplotlib (Debian's
 # python3-matplotlib serves /usr/bin/python3, not a pyenv python3).
 PLOT_PYTHON ?= $(shell for p in /usr/bin/python3 python3; do \

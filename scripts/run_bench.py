@@ -11,13 +11,17 @@ there) on the first K steps, or on all steps with --full. Rounds rather
 than repetitions back to back: drift and neighbours on the machine hit
 every row alike, and ratios are taken within a round. A variant that
 crashes loses only its own row ("failed: ...") and leaves the later rounds.
-After the rounds, scripts/count_instructions.py (when there) counts
-instructions per training step. Writes into the output directory
-(results/ by default):
+Round 1 also records every step's time of each variant's train_full run
+(microgpt-bench --step-times). After the rounds, callgrind counts
+instructions per training step of the C variants and of the Python rows
+(microgpt_bench/instructions.py, as scripts/count_instructions.py does).
+Writes into the output directory (results/ by default):
   benchmark-round-NN.json  Google Benchmark JSON of each round (the source of truth);
   run.json                 settings, machine, compiler, git state, rounds, baseline timings;
   instructions.json        instruction counts, when counted;
-  table.md, graph_size_vs_runtime.png/.svg, phases.png (make_table.py, plot_results.py);
+  step_times.json          round 1's per-step times, one run per variant;
+  table.md, graph_size_vs_runtime.png/.svg, phases.png (make_table.py, plot_results.py),
+  step_time.png            (plot_step_time.py) from the same run;
 and the table between README.md's marker lines with --readme, or with
 --readme-if-default when every setting is the default and the output
 directory is results/. The output directory and the README are checked
@@ -33,8 +37,9 @@ import sys
 import tempfile
 import time
 
-from microgpt_bench import bench_plots, bench_run, bench_table, checks, hooks, metadata, processes, readme
-from microgpt_bench.files import check_writable, json_text, publish
+from microgpt_bench import (bench_plots, bench_run, bench_table, checks, hooks, instructions, metadata, processes,
+                            readme, step_times)
+from microgpt_bench.files import ResultsError, check_writable, json_text, load_json, publish
 from microgpt_bench.processes import log
 
 DEFAULTS = bench_run.DEFAULTS
@@ -61,7 +66,8 @@ def parse_arguments(argv):
     parser.add_argument("--data", help="names file (default: the programs' own default)")
     parser.add_argument("--variants", help="comma-separated variants to run (default: all the binary has)")
     parser.add_argument("--instruction-steps", type=int, default=DEFAULTS["instruction_steps"],
-                        help="steps counted under callgrind by scripts/count_instructions.py; 0: none")
+                        help="steps counted under callgrind (default: the regression baseline's, "
+                             f"{DEFAULTS['instruction_steps']}); 0: none")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds before a process counts as failed")
     parser.add_argument("--factor-sizes", default="reference,large",
                         help="sizes scripts/speed_factors.py times the chain at (default reference,large; "
@@ -92,12 +98,15 @@ def settings_of(args):
             "instruction_steps": args.instruction_steps}
 
 
-def run_variant(args, variant, stem, label):
+def run_variant(args, variant, stem, label, record_steps=False):
     """One harness process for one variant: (outcome, its JSON or None);
-    its files are stem.json, .out and .err."""
+    its files are stem.json, .out and .err, and with record_steps its
+    per-step times stem.steps.json."""
     command = [args.bench, "--variant", variant, "--steps", str(args.steps), "--k-steps", str(args.k_steps),
                "--phase-iterations", str(args.phase_iterations), f"--benchmark_out={stem}.json",
                "--benchmark_out_format=json"]
+    if record_steps:
+        command += ["--step-times", stem + ".steps.json"]
     if args.data:
         command += ["--data", args.data]
     outcome, result = processes.run_json_process(command, stem, args.timeout, empty=processes.no_benchmarks)
@@ -131,8 +140,9 @@ def run_baseline(args, baseline, steps, stem, label):
 
 def run_rounds(args, variants, baselines, work_dir):
     """Every round: (round records for run.json, {file: round JSON},
-    {variant: its first failure})."""
-    records, files, failed = [], {}, {}
+    {variant: its first failure}, round 1's per-step times: one document of
+    every variant that ran, or None)."""
+    records, files, failed, steps_documents = [], {}, {}, []
     python_steps = args.steps if args.full else args.k_steps
     for number in range(1, args.rounds + 1):
         active = [variant for variant in variants if variant not in failed]
@@ -146,13 +156,19 @@ def run_rounds(args, variants, baselines, work_dir):
         record = {"round": number, "order": order, "load_average_before": metadata.load_average(), "variants": []}
         started, results = time.monotonic(), []
         for index, variant in enumerate(order, 1):
-            outcome, result = run_variant(args, variant, os.path.join(work_dir, f"round{number}-{variant}"),
-                                          f"round {number}/{args.rounds}, {index}/{len(order)}")
+            stem = os.path.join(work_dir, f"round{number}-{variant}")
+            outcome, result = run_variant(args, variant, stem, f"round {number}/{args.rounds}, {index}/{len(order)}",
+                                          record_steps=number == 1)
             record["variants"].append(outcome)
             if result is None:
                 failed[variant] = outcome["status"]
             else:
                 results.append(result)
+                if number == 1:
+                    try:
+                        steps_documents.append(load_json(stem + ".steps.json", hint="the harness did not write it"))
+                    except ResultsError as error:  # the timings stand; the plot lacks this variant
+                        log(f"    no step times: {error}")
         if results:
             record["file"] = bench_run.round_file(number)
             files[record["file"]] = processes.merge_benchmarks(results)
@@ -161,7 +177,7 @@ def run_rounds(args, variants, baselines, work_dir):
                                                        f"round {number}/{args.rounds}") for b in baselines}
         record["seconds"] = round(time.monotonic() - started, 1)
         records.append(record)
-    return records, files, failed
+    return records, files, failed, step_times.merge(steps_documents)
 
 
 def run_metadata(args, settings, context, records, variants, failed, baselines, git, load_before, instructions_note):
@@ -183,17 +199,28 @@ def run_metadata(args, settings, context, records, variants, failed, baselines, 
     }
 
 
-def instruction_counts(args, counter, variants, failed):
+def python_rows_to_count(args, baselines, records):
+    """(key, interpreter, strategy) of each Python reference row whose runs
+    all succeeded (a failed one stays "not counted")."""
+    reports = [record.get("baselines", {}) for record in records]
+    return [(baseline.key, args.python, bench_run.python_strategy(baseline)) for baseline in baselines
+            if bench_run.python_strategy(baseline)
+            and any(baseline.key in report for report in reports)
+            and all(report[baseline.key].get("status") == "ok" for report in reports if baseline.key in report)]
+
+
+def instruction_counts(args, variants, failed, python_rows):
     """(instructions.json's content or None, run.json's "instructions")."""
     if not args.instruction_steps:
-        instructions, note = None, "not counted (--instruction-steps 0)"
+        counts, note = None, "not counted (--instruction-steps 0)"
     else:
         counted = [variant for variant in variants if variant not in failed]
-        log(f"counting instructions per step of {', '.join(counted)} ...")
-        instructions, note = hooks.count_instructions(counter, os.path.dirname(args.bench), counted,
-                                                      args.instruction_steps)
+        names = counted + ["Python " + key for key, _, _ in python_rows]
+        log(f"counting instructions per step of {', '.join(names)} ...")
+        counts, note = bench_run.count_run_instructions(os.path.dirname(args.bench), counted, args.instruction_steps,
+                                                        args.data, python_rows, progress=log)
     log(f"instructions: {note}")
-    return instructions, dict({"note": note}, **({"file": bench_run.INSTRUCTIONS_FILE} if instructions else {}))
+    return counts, dict({"note": note}, **({"file": bench_run.INSTRUCTIONS_FILE} if counts else {}))
 
 
 def bench(args):
@@ -206,27 +233,34 @@ def bench(args):
         readme.check_readme(target, readme.RESULTS_TABLE)
     check_writable(args.output_dir)
     variants = processes.select_variants(args.bench, args.variants)
-    counter = hooks.load_instruction_counter() if args.instruction_steps else None
+    if args.instruction_steps and not instructions.valgrind_path():
+        log("instructions: valgrind is not installed; the instruction column will say \"not counted\"")
 
     baselines = bench_run.baselines() if not args.skip_python else ()
     started, load_before, git = time.monotonic(), metadata.load_average(), metadata.git_state()
     with tempfile.TemporaryDirectory(prefix="microgpt-bench-") as work_dir:
-        records, files, failed = run_rounds(args, variants, baselines, work_dir)
-        instructions, instructions_note = instruction_counts(args, counter, variants, failed)
+        records, files, failed, steps = run_rounds(args, variants, baselines, work_dir)
+        counts, instructions_note = instruction_counts(args, variants, failed,
+                                                       python_rows_to_count(args, baselines, records))
         context = next(iter(files.values()), {}).get("context", {})
         run_json = run_metadata(args, settings, context, records, variants, failed, baselines, git, load_before,
                                 instructions_note)
-        run = bench_run.Run(run_json, [files.get(record.get("file")) for record in records], instructions)
+        run = bench_run.Run(run_json, [files.get(record.get("file")) for record in records], counts)
         outputs = {name: json_text(value) for name, value in files.items()}
         outputs[bench_run.RUN_FILE] = json_text(run_json)
-        if instructions:
-            outputs[bench_run.INSTRUCTIONS_FILE] = json_text(instructions)
+        if counts:
+            outputs[bench_run.INSTRUCTIONS_FILE] = json_text(counts)
+        if steps:
+            outputs[step_times.FILE] = json_text(steps)
         table = bench_table.render(run)
+        stale = [name for name in os.listdir(args.output_dir) if bench_run.ROUND_FILE_PATTERN.match(name)] \
+            if os.path.isdir(args.output_dir) else []
         if not args.no_report:
             outputs["table.md"] = bench_table.table_document(table)
             outputs.update(bench_plots.render(run))
-        stale = [name for name in os.listdir(args.output_dir) if bench_run.ROUND_FILE_PATTERN.match(name)] \
-            if os.path.isdir(args.output_dir) else []
+            if steps:  # the same run's steps as the table's, published together
+                outputs.update(step_times.plot_outputs(steps, "round 1"))
+            stale.append(step_times.PLOT)
         publish(outputs, args.output_dir, stale + list(bench_run.STALE_FILES))
         if target:
             readme.update_readme(target, readme.RESULTS_TABLE, table)

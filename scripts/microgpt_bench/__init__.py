@@ -1,8 +1,9 @@
 """microgpt_bench: the library behind the benchmark scripts.
 
 The entry points in scripts/ (run_bench.py, make_table.py, plot_results.py,
-run_sweep.py, make_sweep_table.py, plot_sweep.py) parse their arguments and
-call these modules; none imports another entry point.
+run_sweep.py, make_sweep_table.py, plot_sweep.py, count_instructions.py,
+plot_step_time.py) parse their arguments and call these modules; none
+imports another entry point.
 
   files      atomic writes, JSON in and out, staging a run's outputs, the
              check that an output directory can be written
@@ -15,8 +16,11 @@ call these modules; none imports another entry point.
   stats      median, spread and instability over rounds, ratios within a
              round, ties
   bench_run  one `make bench` run: its files, settings, rounds and rows
-  hooks      optional programs other parts add (instruction counts, speed
-             factors), called when present
+  instructions  instructions per training step under callgrind (C variants
+             and the Python reference), the regression baseline and its check
+  step_times the per-step times the harness records, merged and plotted
+  hooks      optional programs other parts add (speed factors), called when
+             present
   bench_table, bench_plots   the table and plots of a `make bench` run
   sweep_run, sweep_table, sweep_plots   the same for `make sweep`
   plotting   matplotlib with the Agg backend and byte-stable output

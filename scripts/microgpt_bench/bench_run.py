@@ -7,8 +7,12 @@ A run is a directory (results/ by default) holding
   benchmark-round-NN.json   Google Benchmark JSON of round NN (the source of
                             truth): every variant's process of that round,
                             their "benchmarks" concatenated;
-  instructions.json         instructions per training step (callgrind), when
-                            counted (scripts/count_instructions.py).
+  instructions.json         instructions per training step (callgrind) of the
+                            C variants and the Python reference, when counted
+                            (instructions.py);
+  step_times.json           every step's time of round 1's train_full run of
+                            each variant (step_times.py), and its plot
+                            step_time.png.
 rows() turns them into one row per version: the baselines (Python, and
 PyTorch when present) first, then the C variants, each with its value in
 every round it was measured in.
@@ -17,7 +21,7 @@ import collections
 import os
 import re
 
-from . import checks, stats
+from . import checks, instructions, stats, step_times
 from .files import ResultsError, load_json
 from .metadata import PROJECT_DIR
 from .processes import log
@@ -26,7 +30,7 @@ RUN_FILE = "run.json"
 INSTRUCTIONS_FILE = "instructions.json"
 ROUND_FILE_PATTERN = re.compile(r"^benchmark-round-\d+\.json$")
 # benchmark.json: the single file of runs before the rounds; a new run removes it.
-STALE_FILES = ("benchmark.json", INSTRUCTIONS_FILE)
+STALE_FILES = ("benchmark.json", INSTRUCTIONS_FILE, step_times.FILE)
 DEFAULT_OUTPUT_DIR = os.path.join(PROJECT_DIR, "results")
 SCRIPTS_DIR = os.path.join(PROJECT_DIR, "scripts")
 
@@ -43,7 +47,9 @@ DEFAULTS = {
     "variants": None,  # all the harness has
     "baselines": True,
     "data": None,
-    "instruction_steps": 20,
+    # the regression baseline's steps (results/instructions_baseline.json):
+    # the table's counts and the `instructions` test count the same steps
+    "instruction_steps": instructions.DEFAULT_STEPS,
 }
 PHASES = ("forward", "backward", "update")
 
@@ -57,6 +63,35 @@ PYTHON_BASELINES = (
     Baseline("both", "Optimized Python", "microgpt_reference.py", ("--strategy", "both", "--samples", "0")))
 TORCH_BASELINES = (Baseline("torch_position", "PyTorch (per position)", "microgpt_torch.py", ("--mode", "position")),
                    Baseline("torch_sequence", "PyTorch (whole sequence)", "microgpt_torch.py", ("--mode", "sequence")))
+
+
+def python_strategy(baseline):
+    """The reference's --strategy a baseline runs, or None when it is not
+    scripts/microgpt_reference.py (PyTorch: not counted)."""
+    arguments = list(baseline.arguments)
+    if baseline.script != "microgpt_reference.py" or "--strategy" not in arguments:
+        return None
+    return arguments[arguments.index("--strategy") + 1]
+
+
+def count_run_instructions(build_dir, variants, steps, data=None, python_rows=(), progress=None):
+    """(instructions.json's content or None, a line for the log and the
+    table's notes). python_rows: (baseline key, interpreter, strategy) of
+    each Python row to count. A count that fails leaves the column "not
+    counted", with its error in the line; the run goes on."""
+    python_counts = [(key, os.path.join(SCRIPTS_DIR, "microgpt_reference.py"), python, strategy)
+                     for key, python, strategy in python_rows]
+    try:
+        document = instructions.count_document(build_dir, variants, steps, data, python_counts=python_counts,
+                                               progress=progress)
+    except (ResultsError, OSError) as error:
+        return None, f"not counted: {error}"
+    note = f"callgrind over {steps} steps, the C rows inside {instructions.STEP_FUNCTION} only"
+    if python_counts:
+        python_steps = max(steps, 2)
+        note += (f"; the Python rows as whole processes, (Ir(--steps {python_steps}) - Ir(--steps 1)) / "
+                 f"{python_steps - 1}")
+    return document, note
 
 
 def round_file(number):
