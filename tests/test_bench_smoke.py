@@ -4,8 +4,11 @@ temporary directory (never results/).
 
 1. A whole run (every variant in two rounds, the Python baselines in the
    first): every output written, one Google Benchmark JSON per round with
-   every variant once, the order rotated, the README block replaced when
-   asked (--readme).
+   every variant once, the order rotated, round 1's per-step times of every
+   variant (step_times.json) and their plot (step_time.png), the README
+   block replaced when asked (--readme). With valgrind, a short run with
+   instruction counts fills the table's instruction column (skipped
+   without valgrind).
 2. One variant crashing (a wrapper around the real harness kills itself
    with SIGSEGV for it): its row says so, it leaves the later rounds, the
    others are written, exit 1; a README offered with --readme-if-default is
@@ -22,6 +25,7 @@ import os
 import signal
 import subprocess
 import sys
+import shutil
 import tempfile
 import time
 import unittest
@@ -36,7 +40,7 @@ from microgpt_bench import bench_run  # noqa: E402  (which baselines a run has)
 SMALL = ["--steps", "4", "--k-steps", "2", "--rounds", "2", "--baseline-rounds", "1", "--phase-iterations", "3",
          "--instruction-steps", "0", "--factor-sizes", ""]  # speed factors: tests/test_speed_factors.py
 OUTPUTS = ("benchmark-round-01.json", "benchmark-round-02.json", "run.json", "table.md", "graph_size_vs_runtime.png",
-           "graph_size_vs_runtime.svg", "phases.png")
+           "graph_size_vs_runtime.svg", "phases.png", "step_times.json", "step_time.png")
 README = "# T\n\nkept\n\n<!-- results-table:begin -->\nnothing yet\n<!-- results-table:end -->\n\nkept too\n"
 
 # Runs the real harness, except for a process of the variant named in
@@ -122,6 +126,12 @@ class BenchSmokeTest(unittest.TestCase):
                     self.assertIn(counter, entry)
                 if entry["run_name"].startswith("train_full/naive/"):  # the heap graph's bytes come through
                     self.assertGreater(entry["bytes_per_step"], 0)
+        steps = self.load("step_times.json")  # round 1's train_full, every step, every variant
+        self.assertEqual((steps["steps"], sorted(steps["variants"])), (4, sorted(variants)))
+        for variant, record in steps["variants"].items():
+            self.assertEqual(len(record["seconds"]), 4, variant)
+        with open(os.path.join(self.output, "step_time.png"), "rb") as f:
+            self.assertTrue(f.read().startswith(b"\x89PNG"))
         run = self.load("run.json")
         self.assertEqual(run["settings"]["python_steps"], 2)
         self.assertEqual([record["order"] for record in run["rounds"]], [variants, variants[1:] + variants[:1]])
@@ -143,6 +153,29 @@ class BenchSmokeTest(unittest.TestCase):
         self.assertNotIn("nothing yet", readme)
         self.assertTrue(readme.startswith("# T\n\nkept\n\n<!-- results-table:begin -->\n| Version |"))
         self.assertTrue(readme.endswith("<!-- results-table:end -->\n\nkept too\n"))
+
+    def test_instruction_column_is_filled(self):
+        if shutil.which("valgrind") is None:
+            self.skipTest("valgrind is not installed: nothing fills the instruction column")
+        # Two variants, one round, no Python rows: the Python counts take a
+        # minute under callgrind (tests/test_instructions.py counts one).
+        counted = ["naive", "floor"]
+        result = self.run_bench("--skip-python", "--variants", ",".join(counted), "--rounds", "1",
+                                "--instruction-steps", "2")
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        counts = self.load("instructions.json")
+        self.assertEqual((counts["tool"], counts["steps"], sorted(counts["variants"])),
+                         ("callgrind", 2, sorted(counted)))
+        self.assertEqual(self.load("run.json")["instructions"]["file"], "instructions.json")
+        table = self.load("table.md")
+        header_line = next(line for line in table.splitlines() if line.startswith("| Version |"))
+        header = [cell.strip() for cell in header_line.strip("|").split("|")]
+        column = header.index("Instructions/step")
+        for variant in counted:
+            row = next(line for line in table.splitlines() if line.startswith(f"| {variant} |"))
+            cell = [cell.strip() for cell in row.strip("|").split("|")][column]
+            self.assertRegex(cell, r"^[0-9.,]+ M$", f"{variant}: {row}")
+        self.assertIn("Instructions/step: callgrind over 2 steps", table)
 
     def test_crashing_variant_loses_only_its_row(self):
         every = self.variants()

@@ -9,7 +9,9 @@ committed baseline's compiler), then checked against:
   instructions per step)             fails, printing both numbers;
   a baseline 10% dearer than naive   passes, saying naive got cheaper;
   a baseline without naive           passes, saying naive is not in it;
-and --help works.
+the Python reference is counted (--python-reference, 2 steps: the difference
+of whole-process counts) under "python" -> "naive", the key `make bench`'s
+table reads; and --help works.
 Skipped (77) without valgrind or in a sanitizer build.
 
 Usage: test_instructions.py BUILD_DIR SLOWED_PROGRAM"""
@@ -88,6 +90,22 @@ def main():
         code, output = run_script("--build-dir", args.build_dir, "--variant", "naive", "--check", baseline)
         expect("a variant 9% cheaper than its baseline passes and says so",
                code == 0 and "cheaper; make instructions-baseline" in output, output)
+
+        counts = os.path.join(work, "counts.json")
+        code, output = run_script("--build-dir", args.build_dir, "--variant", "floor", "--steps", "2",
+                                  "--python-reference", os.path.join(PROJECT_DIR, "scripts", "microgpt_reference.py"),
+                                  "--output", counts)
+        python = {}
+        if code == 0:
+            with open(counts, encoding="utf-8") as text:
+                counted = json.load(text)
+            python = counted.get("python", {}).get("naive", {})
+            print(f"python naive: {python.get('instructions_per_step', 0):,.0f} instructions/step; floor "
+                  f"{counted['variants']['floor']['instructions_per_step']:,.0f}")
+        expect("the Python reference is counted under python/naive, dearer per step than floor",
+               code == 0 and python.get("steps") == 1
+               and python.get("instructions_per_step", 0) > 100 * counted["variants"]["floor"]["instructions_per_step"],
+               output)
 
         with open(baseline, "w", encoding="utf-8") as text:
             json.dump(dict(document, variants={}), text)

@@ -13,6 +13,7 @@ import argparse
 import contextlib
 import copy
 import io
+import json
 import math
 import os
 import subprocess
@@ -28,8 +29,8 @@ sys.path.insert(0, os.path.join(PROJECT_DIR, "scripts"))
 
 import make_table  # noqa: E402
 import plot_results  # noqa: E402
-from microgpt_bench import (bench_plots, bench_run, bench_table, checks, files, hooks, metadata,  # noqa: E402
-                            readme, stats)
+from microgpt_bench import (bench_plots, bench_run, bench_table, checks, files, hooks, instructions,  # noqa: E402
+                            metadata, readme, stats, step_times)
 
 README_TEXT = """# Project
 
@@ -529,35 +530,90 @@ class GitStateTest(unittest.TestCase):
             with open(os.path.join(directory, "model.c"), "a") as f:
                 f.write("int z;\n")
             self.assertEqual(metadata.git_state(directory)["changes"], [" M model.c"])
+            subprocess.run(["git", "checkout", "-q", "model.c"], cwd=directory, check=True)
+            os.mkdir(os.path.join(directory, "results"))
+            with open(os.path.join(directory, "results", "counts.json"), "w") as f:
+                f.write("{}\n")
+            self.assertTrue(metadata.git_state(directory)["dirty"])
+            self.assertFalse(metadata.git_state(directory, exclude=("results",))["dirty"], "results/ left out")
+
+
+class InstructionCountTest(unittest.TestCase):
+    """make bench's counts: the C variants and the Python rows under the
+    keys the table reads (callgrind itself: tests/test_instructions.py)."""
+
+    def count(self, python_rows, **patches):
+        defaults = {"count_instructions": lambda build_dir, variants, *rest, **keywords: {
+                        v: {"instructions_per_step": 1000.0 * len(v)} for v in variants},
+                    "count_python": lambda reference, python, data, steps, strategy: {
+                        "instructions_per_step": {"naive": 4.2e9, "both": 1.1e9}[strategy], "steps": steps - 1},
+                    "build_record": lambda build_dir: {"commit": "c"},
+                    "valgrind_version": lambda: "valgrind-test"}
+        defaults.update(patches)
+        with contextlib.ExitStack() as stack:
+            for name, replacement in defaults.items():
+                stack.enter_context(mock.patch.object(instructions, name, replacement))
+            return bench_run.count_run_instructions("/b", ["naive", "floor"], 5, None, python_rows)
+
+    def test_c_and_python_rows_are_counted(self):
+        rows = [(b.key, "python3", bench_run.python_strategy(b)) for b in bench_run.PYTHON_BASELINES]
+        document, note = self.count(rows)
+        self.assertEqual(document["variants"], {"naive": {"instructions_per_step": 5000.0},
+                                                "floor": {"instructions_per_step": 5000.0}})
+        self.assertEqual(sorted(document["python"]), ["both", "naive"])
+        self.assertEqual(document["python"]["naive"]["steps"], 4)
+        self.assertEqual((document["steps"], document["tool"], document["build"]), (5, "callgrind", {"commit": "c"}))
+        self.assertIn("callgrind over 5 steps", note)
+        self.assertIn("the Python rows as whole processes", note)
+        # The keys are the baselines' keys: the table finds them.
+        run = copy.deepcopy(load_fixture())
+        run.run["instructions"] = {"note": note, "file": bench_run.INSTRUCTIONS_FILE}
+        markdown = bench_table.render(run._replace(instructions=document))
+        self.assertEqual(table_row(markdown, "Original Python")[INSTRUCTIONS], "4,200 M")
+        self.assertEqual(table_row(markdown, "Optimized Python")[INSTRUCTIONS], "1,100 M")
+
+    def test_python_strategy_of_a_baseline(self):
+        self.assertEqual([bench_run.python_strategy(b) for b in bench_run.PYTHON_BASELINES], ["naive", "both"])
+        self.assertEqual([bench_run.python_strategy(b) for b in bench_run.TORCH_BASELINES], [None, None])
+
+    def test_default_steps_are_the_baselines(self):
+        with open(os.path.join(PROJECT_DIR, "results", "instructions_baseline.json")) as f:
+            self.assertEqual(bench_run.DEFAULTS["instruction_steps"], json.load(f)["steps"])
+
+    def test_a_failing_count_leaves_the_column_not_counted(self):
+        def broken(*arguments, **keywords):
+            raise instructions.CountError("valgrind is not installed")
+
+        document, note = self.count([], count_instructions=broken)
+        self.assertIsNone(document)
+        self.assertEqual(note, "not counted: valgrind is not installed")
+
+
+class StepTimesTest(unittest.TestCase):
+    def test_merge_and_plot(self):
+        documents = [{"steps": 3, "heap_interval": 100, "variants": {name: {"seconds": [s, s * 2, s * 1.5]}}}
+                     for name, s in (("naive", 1e-3), ("floor", 1e-5))]
+        merged = step_times.merge(documents)
+        self.assertEqual((merged["steps"], sorted(merged["variants"])), (3, ["floor", "naive"]))
+        self.assertIsNone(step_times.merge([]))
+        runs = step_times.runs(merged, "test")
+        self.assertEqual([variant for variant, _ in runs], ["floor", "naive"])
+        first, second = step_times.render(runs), step_times.render(runs)
+        self.assertTrue(first.startswith(b"\x89PNG"))
+        self.assertEqual(first, second)
+        with self.assertRaises(files.ResultsError):
+            step_times.runs({"variants": 3}, "bad")
+        self.assertEqual(step_times.rolling_median([5, 1, 3, 100, 2], 3), [5, 3, 3, 3, 3])
+        with tempfile.TemporaryDirectory() as directory:  # make plot redraws it from the run's file
+            write_run(directory, load_fixture())
+            files.atomic_write(os.path.join(directory, step_times.FILE), files.json_text(merged))
+            with contextlib.redirect_stdout(io.StringIO()):
+                self.assertEqual(plot_results.main(["--results-dir", directory]), 0)
+            with open(os.path.join(directory, step_times.PLOT), "rb") as f:
+                self.assertEqual(f.read(), first)
 
 
 class HooksTest(unittest.TestCase):
-    def test_instruction_counter_is_loaded_when_present(self):
-        with tempfile.TemporaryDirectory() as directory:
-            self.assertIsNone(hooks.load_instruction_counter(directory))
-            with open(os.path.join(directory, hooks.INSTRUCTION_COUNTER), "w") as f:
-                f.write("def count_instructions(build_dir, variants, steps):\n"
-                        "    return {v: {'instructions_per_step': 1000.0 * len(v), 'build_dir': build_dir}"
-                        " for v in variants}\n")
-            counter = hooks.load_instruction_counter(directory)
-            counts, note = hooks.count_instructions(counter, "/b", ["naive", "floor"], 7)
-        self.assertEqual(counts, {"tool": "callgrind", "steps": 7, "variants": {
-            "naive": {"instructions_per_step": 5000.0, "build_dir": "/b"},
-            "floor": {"instructions_per_step": 5000.0, "build_dir": "/b"}}})
-        self.assertIn("callgrind over 7 steps", note)
-
-    def test_absent_or_failing_counter_leaves_the_column_not_counted(self):
-        counts, note = hooks.count_instructions(None, "/b", ["naive"], 7)
-        self.assertIsNone(counts)
-        self.assertEqual(note, f"not counted: no scripts/{hooks.INSTRUCTION_COUNTER} in this tree")
-
-        def broken(build_dir, variants, steps):
-            raise FileNotFoundError("valgrind")
-
-        counts, note = hooks.count_instructions(broken, "/b", ["naive"], 7)
-        self.assertIsNone(counts)
-        self.assertIn("not counted: count_instructions.py failed: FileNotFoundError: valgrind", note)
-
     def test_speed_factors_run_after_the_rounds_when_there(self):
         args = argparse.Namespace(python=sys.executable, bench="/b/microgpt-bench", output_dir="/r", rounds=2, steps=20,
                                   data=None)
