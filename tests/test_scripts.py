@@ -587,6 +587,11 @@ class InstructionCountTest(unittest.TestCase):
         document, note = self.count([], count_instructions=broken)
         self.assertIsNone(document)
         self.assertEqual(note, "not counted: valgrind is not installed")
+        # A Python row that cannot be counted loses only its own cell.
+        document, note = self.count([("naive", "python3", "naive")], count_python=broken)
+        self.assertEqual(sorted(document["variants"]), ["floor", "naive"])
+        self.assertNotIn("python", document)
+        self.assertIn("Python naive not counted: valgrind is not installed", note)
 
 
 class StepTimesTest(unittest.TestCase):

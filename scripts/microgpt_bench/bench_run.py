@@ -77,21 +77,28 @@ def python_strategy(baseline):
 def count_run_instructions(build_dir, variants, steps, data=None, python_rows=(), progress=None):
     """(instructions.json's content or None, a line for the log and the
     table's notes). python_rows: (baseline key, interpreter, strategy) of
-    each Python row to count. A count that fails leaves the column "not
+    each Python row to count. A count that fails leaves its cells "not
     counted", with its error in the line; the run goes on."""
-    python_counts = [(key, os.path.join(SCRIPTS_DIR, "microgpt_reference.py"), python, strategy)
-                     for key, python, strategy in python_rows]
     try:
-        document = instructions.count_document(build_dir, variants, steps, data, python_counts=python_counts,
-                                               progress=progress)
+        document = instructions.count_document(build_dir, variants, steps, data, progress=progress)
     except (ResultsError, OSError) as error:
         return None, f"not counted: {error}"
     note = f"callgrind over {steps} steps, the C rows inside {instructions.STEP_FUNCTION} only"
-    if python_counts:
-        python_steps = max(steps, 2)
+    python_steps, failures = max(steps, 2), []
+    for key, python, strategy in python_rows:
+        try:
+            row = instructions.count_python(os.path.join(SCRIPTS_DIR, "microgpt_reference.py"), python, data,
+                                            python_steps, strategy)
+        except (ResultsError, OSError) as error:
+            failures.append(f"Python {key} not counted: {error}")
+            continue
+        document.setdefault("python", {})[key] = row
+        if progress:
+            progress(f"Python {key}: {row['instructions_per_step']:,.0f} instructions/step")
+    if document.get("python"):
         note += (f"; the Python rows as whole processes, (Ir(--steps {python_steps}) - Ir(--steps 1)) / "
                  f"{python_steps - 1}")
-    return document, note
+    return document, "; ".join([note] + failures)
 
 
 def round_file(number):
