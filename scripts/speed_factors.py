@@ -27,11 +27,10 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 
-from microgpt_bench import files, plotting, readme, stats
+from microgpt_bench import files, plotting, processes, readme, stats
 
 PROJECT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SPEED_FACTORS_BLOCK = readme.Block("<!-- speed-factors:begin -->", "<!-- speed-factors:end -->",
@@ -294,11 +293,10 @@ def torch_seconds_per_step(torch_python, mode, size, steps, report, data=None):
                "--n-layer", str(shape["n_layer"]), "--block-size", str(shape["block_size"]), "--report", report]
     if data:
         command += ["--data", data]
-    completed = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    if completed.returncode != 0:
-        return None, (completed.stderr.strip().splitlines()[-1:] or [f"exit status {completed.returncode}"])[0]
-    with open(report) as f:
-        return json.load(f)["train_seconds"] / steps, None
+    outcome, result = processes.run_json_process(command, os.path.splitext(report)[0], None, output_path=report)
+    if result is None:
+        return None, outcome["status"]
+    return result["train_seconds"] / steps, None
 
 
 def run_chain_rounds(bench, size, steps, rounds, data=None, variants=CHAIN, torch_python=None, log=print):
@@ -319,12 +317,11 @@ def run_chain_rounds(bench, size, steps, rounds, data=None, variants=CHAIN, torc
             output = os.path.join(directory, f"{size}-{round_index}.json")
             command = harness_command(bench, size, steps, order, output, data)
             log(f"[{size} round {round_index + 1}/{rounds}] {' '.join(order)} ({steps} steps each) ...")
-            completed = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-            if completed.returncode != 0:
-                last = completed.stderr.strip().splitlines()[-1:] or [""]
-                raise FactorsError(f"{' '.join(command)}: exit status {completed.returncode}: {last[0]}")
-            with open(output) as f:
-                measured = seconds_per_step(json.load(f), steps)
+            outcome, result = processes.run_json_process(command, os.path.splitext(output)[0], None,
+                                                         output_path=output)
+            if result is None:
+                raise FactorsError(f"{' '.join(command)}: {outcome['status']}")
+            measured = seconds_per_step(result, steps)
             for variant in variants:
                 times[variant].append(measured.get(variant))
             for key, mode, label in TORCH_ROWS if torch_python else ():

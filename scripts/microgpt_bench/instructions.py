@@ -57,8 +57,9 @@ def valgrind_version():
     return command_output([valgrind_path(), "--version"])
 
 
-def callgrind_instructions(command, toggle=None, cwd=None):
-    """Instructions (Ir) callgrind collected over command; inside toggle only if given."""
+def callgrind_instructions(command, toggle=None, cwd=None, env=None):
+    """Instructions (Ir) callgrind collected over command; inside toggle only
+    if given; env: the command's environment (default: this process's)."""
     valgrind = valgrind_path()
     if not valgrind:
         raise CountError("valgrind is not installed")
@@ -69,7 +70,7 @@ def callgrind_instructions(command, toggle=None, cwd=None):
             valgrind_command.append(f"--toggle-collect={toggle}")
         stdout, stderr = os.path.join(work, "out"), os.path.join(work, "err")
         try:
-            returncode, _ = run_logged(valgrind_command + command, stdout, stderr, None, cwd=cwd)
+            returncode, _ = run_logged(valgrind_command + command, stdout, stderr, None, cwd=cwd, env=env)
         except OSError as error:
             raise CountError(f"cannot run {valgrind}: {error.strerror}") from None
         failure = process_failure(returncode, stderr, None)
@@ -139,7 +140,10 @@ def count_instructions(build_dir, variants=None, steps=DEFAULT_STEPS, data=None,
 
 def count_python(reference, python, data, steps, strategy="naive"):
     """The Python reference's instructions per step: the whole-process
-    difference between --steps steps and --steps 1, over steps - 1 steps."""
+    difference between --steps steps and --steps 1, over steps - 1 steps.
+    String hashing is seeded the same in every run (PYTHONHASHSEED=0): with
+    random seeds, the count of --strategy both moved by 1% between runs,
+    with a fixed one by 0.03%."""
     if steps < 2:
         raise CountError("the Python count needs at least 2 steps (a difference of two runs)")
 
@@ -148,7 +152,7 @@ def count_python(reference, python, data, steps, strategy="naive"):
                    "--strategy", strategy]
         if data:
             command += ["--data", data]
-        return callgrind_instructions(command)
+        return callgrind_instructions(command, env=dict(os.environ, PYTHONHASHSEED="0"))
 
     one, many = total(1), total(steps)
     return {"instructions_per_step": (many - one) / (steps - 1), "instructions": many - one, "steps": steps - 1,

@@ -58,11 +58,11 @@ def tail(path, lines=5):
         return ""
 
 
-def run_logged(command, stdout_path, stderr_path, timeout, cwd=None):
+def run_logged(command, stdout_path, stderr_path, timeout, cwd=None, env=None):
     """(returncode, or None on timeout, and the wall seconds)."""
     start = time.monotonic()
     with open(stdout_path, "w") as out, open(stderr_path, "w") as err:
-        process = subprocess.Popen(command, stdout=out, stderr=err, cwd=cwd)
+        process = subprocess.Popen(command, stdout=out, stderr=err, cwd=cwd, env=env)
         try:
             returncode = process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
