@@ -265,8 +265,10 @@ static step_result model_train_step(model *m, const int *tokens, int token_count
     result.graph = model_backward(m);
     result.sort_depth = graph_sort_depth();
     double backward_done = monotonic_seconds();
+    const size_t slow_before = m->adam.slow_squares + m->adam.slow_roots;
     adam_update(m, step, num_steps);
     double update_done = monotonic_seconds();
+    result.adam_slow_path = m->adam.slow_squares + m->adam.slow_roots - slow_before;
     result.forward_seconds = forward_done - start;
     result.backward_seconds = backward_done - forward_done;
     result.update_seconds = update_done - backward_done;

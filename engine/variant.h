@@ -67,6 +67,8 @@ typedef struct step_result {
      * recursion depth of a recursive one); 0 for a variant without one. */
     size_t sort_depth;
     double forward_seconds, backward_seconds, update_seconds;
+    /* Adam's elements whose g ** 2 or v_hat ** 0.5 called pow (adam.h). */
+    size_t adam_slow_path;
 } step_result;
 
 /* Test probes: one op (or layer op) applied to leaves, reduced to a scalar

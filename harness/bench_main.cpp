@@ -311,6 +311,7 @@ void benchmark_training_run(benchmark::State &state, const variant_context *cont
     state.counters["update_flops"] = flops.update / report.steps;
     state.counters["flops_per_step"] = (flops.forward + flops.backward + flops.update) / report.steps;
     state.counters["gflops_per_second"] = 1e-9 * (flops.forward + flops.backward + flops.update) / report.train_seconds;
+    state.counters["adam_slow_path_per_step"] = report.adam_slow_path / report.steps; // calls to pow in Adam
     if (sweep) {
         state.counters["n_embd"] = context->shape.n_embd;
         state.counters["n_head"] = context->shape.n_head;

@@ -385,26 +385,26 @@ static inline void qkv_backward_positions(position_rows grad_normed_rows, positi
 #define QKV_ROW(m, r, g) span_row(&s, (m).grad + (size_t)(r) * n_embd, (m).w + (size_t)(r) * n_embd, normed, (g)[r])
     for (int first = 0; first < n_embd; first += COLUMN_SPAN)
         for (int p = positions - 1; p >= 0; p--) {
-        const int first_position = starts_at_zero && p == 0;
-        const double *normed = position_row(normed_rows, p), *grad_q = position_row(grad_q_rows, p);
-        const double *grad_k = position_row(grad_k_rows, p), *grad_v = position_row(grad_v_rows, p);
-        column_span s;
-        span_begin(&s, position_row(grad_normed_rows, p), first, n_embd);
-        for (int h = n_head - 1; h >= 0; h--) {
-            int head_first = h * head_dim, head_last = head_first + head_dim - 1;
-            for (int r = head_last; r >= head_first; r--)
-                QKV_ROW(v, r, grad_v);
-            for (int r = head_last; r >= head_first; r--) {
-                QKV_ROW(k, r, grad_k);
-                if (first_position)
-                    QKV_ROW(q, r, grad_q);
-            }
-            if (!first_position)
+            const int first_position = starts_at_zero && p == 0;
+            const double *normed = position_row(normed_rows, p), *grad_q = position_row(grad_q_rows, p);
+            const double *grad_k = position_row(grad_k_rows, p), *grad_v = position_row(grad_v_rows, p);
+            column_span s;
+            span_begin(&s, position_row(grad_normed_rows, p), first, n_embd);
+            for (int h = n_head - 1; h >= 0; h--) {
+                int head_first = h * head_dim, head_last = head_first + head_dim - 1;
                 for (int r = head_last; r >= head_first; r--)
-                    QKV_ROW(q, r, grad_q);
+                    QKV_ROW(v, r, grad_v);
+                for (int r = head_last; r >= head_first; r--) {
+                    QKV_ROW(k, r, grad_k);
+                    if (first_position)
+                        QKV_ROW(q, r, grad_q);
+                }
+                if (!first_position)
+                    for (int r = head_last; r >= head_first; r--)
+                        QKV_ROW(q, r, grad_q);
+            }
+            span_end(&s);
         }
-        span_end(&s);
-    }
 #undef QKV_ROW
 }
 
