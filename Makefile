@@ -136,12 +136,14 @@ table: check-plot-python
 
 # Model-size sweep (scripts/run_sweep.py --help): every variant over n_embd
 # 16,32,64,128 x n_layer 1,2,4 (20 steps per point, a fresh process each),
+# and floor, vector and replay also at n_embd 256,512 and block_size 64,
 # into $(SWEEP_DIR): sweep.json, sweep_run.json, sweep.csv, sweep_table.md and
 # the plots, and the table into README.md's sweep section (unless SWEEP_DIR or
 # RESULTS_DIR is not results/, or README= is given). QUICK=1: n_embd
-# 16,32 x n_layer 1,2, 5 steps, 0.1 s a point, into build/sweep-quick with
-# README.md untouched, so the committed results stay as they are. make
-# sweep-table and sweep-plot redo the CSV and table, and the plots.
+# 16,32 x n_layer 1,2 (and 64, block_size 32 for those three), 5 steps,
+# 0.1 s a point, into build/sweep-quick with README.md untouched, so the
+# committed results stay as they are. make sweep-table and sweep-plot redo
+# the CSV and table, and the plots.
 QUICK_SWEEP = $(filter 1 yes true,$(QUICK))
 SWEEP_DIR ?= $(if $(QUICK_SWEEP),$(BUILD_DIR)/sweep-quick,$(RESULTS_DIR))
 

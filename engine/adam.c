@@ -1,5 +1,5 @@
 /* adam: see adam.h. Compiled with -O3 (CMakeLists.txt) so the loops
- * vectorize, and cloned for AVX-512, AVX2 and the baseline, picked at load. */
+ * vectorize, once each for AVX-512, AVX2 and the baseline (kernel_path.h). */
 #include "adam.h"
 
 #include <math.h>
@@ -7,15 +7,23 @@
 
 #include "checked.h"
 #include "exact_pow.h"
+#include "kernel_path.h"
+
+/* Adam runs in chunks of this many parameters: each chunk's passes find its
+ * arrays and the scratch in the first-level cache, so the parameters,
+ * gradients and moments come from memory once a step. */
+enum { ADAM_CHUNK = 512 };
 
 void adam_buffers_init(adam_buffers *buffers, size_t count)
 {
+    size_t scratch = count < ADAM_CHUNK ? count : ADAM_CHUNK;
     buffers->m = calloc_checked(count, sizeof *buffers->m);
     buffers->v = calloc_checked(count, sizeof *buffers->v);
-    buffers->square = calloc_checked(count, sizeof *buffers->square);
-    buffers->root = calloc_checked(count, sizeof *buffers->root);
-    buffers->need_pow = calloc_checked(count, sizeof *buffers->need_pow);
+    buffers->square = calloc_checked(scratch, sizeof *buffers->square);
+    buffers->root = calloc_checked(scratch, sizeof *buffers->root);
+    buffers->need_pow = calloc_checked(scratch, sizeof *buffers->need_pow);
     buffers->count = count;
+    buffers->steps = buffers->slow_squares = buffers->slow_roots = 0;
 }
 
 void adam_buffers_free(adam_buffers *buffers)
@@ -27,15 +35,60 @@ void adam_buffers_free(adam_buffers *buffers)
     free(buffers->need_pow);
 }
 
-__attribute__((target_clones("avx512f", "avx2", "default")))
-void adam_step(adam_buffers *buffers, double *restrict data, const double *restrict grad, int step, int num_steps)
+/* Any flag set among need_pow[first, first + 8)? The or of eight flags
+ * vectorizes; most groups have none, so the scan below branches per group. */
+static inline uint64_t any_of_eight(const uint64_t *need_pow)
 {
-    const double learning_rate = 0.01, beta1 = 0.85, beta2 = 0.99, eps = 1e-8;
-    const double lr_t = learning_rate * (1.0 - (double)step / (double)num_steps);
-    const double bias1 = 1.0 - pow(beta1, (double)(step + 1));
-    const double bias2 = 1.0 - pow(beta2, (double)(step + 1));
-    const size_t count = buffers->count;
-    double *restrict m = buffers->m, *restrict v = buffers->v;
+    uint64_t any = 0;
+    for (int k = 0; k < 8; k++)
+        any |= need_pow[k];
+    return any;
+}
+
+/* pow where need_pow says the fast path was not proven (exact_pow.h), for
+ * g ** 2 and v_hat ** 0.5; each returns how many it called. */
+static inline size_t adam_fix_squares(double *restrict square, double *restrict grad,
+                                      const uint64_t *restrict need_pow, size_t count)
+{
+    size_t slow = 0, i = 0;
+    for (; i + 8 <= count; i += 8)
+        if (any_of_eight(need_pow + i))
+            for (size_t j = i; j < i + 8; j++)
+                if (need_pow[j])
+                    square[j] = pow(grad[j], 2.0), slow++;
+    for (; i < count; i++)
+        if (need_pow[i])
+            square[i] = pow(grad[i], 2.0), slow++;
+    return slow;
+}
+
+static inline size_t adam_fix_roots(double *restrict root, const double *restrict v, double bias2,
+                                    const uint64_t *restrict need_pow, size_t count)
+{
+    size_t slow = 0, i = 0;
+    for (; i + 8 <= count; i += 8)
+        if (any_of_eight(need_pow + i))
+            for (size_t j = i; j < i + 8; j++)
+                if (need_pow[j])
+                    root[j] = pow(v[j] / bias2, 0.5), slow++;
+    for (; i < count; i++)
+        if (need_pow[i])
+            root[i] = pow(v[i] / bias2, 0.5), slow++;
+    return slow;
+}
+
+/* The step's constants: loop-invariant, the same doubles the reference
+ * computes per parameter. */
+typedef struct adam_constants {
+    double lr_t, bias1, bias2, beta1, beta2, keep1, keep2, eps;
+} adam_constants;
+
+/* One chunk of `count` parameters: data, grad, m, v point at its first. */
+static inline void adam_chunk(adam_buffers *buffers, const adam_constants *c, double *restrict data,
+                              double *restrict grad, double *restrict m, double *restrict v, size_t count)
+{
+    const double lr_t = c->lr_t, bias1 = c->bias1, bias2 = c->bias2, beta1 = c->beta1, beta2 = c->beta2;
+    const double keep1 = c->keep1, keep2 = c->keep2, eps = c->eps;
     double *restrict square = buffers->square, *restrict root = buffers->root;
     uint64_t *restrict need_pow = buffers->need_pow;
 
@@ -45,24 +98,66 @@ void adam_step(adam_buffers *buffers, double *restrict data, const double *restr
         square[i] = y;
         need_pow[i] = !square_is_proven(g, y);
     }
-    for (size_t i = 0; i < count; i++)
-        if (need_pow[i])
-            square[i] = pow(grad[i], 2.0);
+    buffers->slow_squares += adam_fix_squares(square, grad, need_pow, count);
 
     /* moments, then v_hat ** 0.5 */
     for (size_t i = 0; i < count; i++) {
-        m[i] = beta1 * m[i] + (1.0 - beta1) * grad[i];
-        v[i] = beta2 * v[i] + (1.0 - beta2) * square[i];
+        m[i] = beta1 * m[i] + keep1 * grad[i];
+        grad[i] = 0.0; /* its last use: the reference's p.grad = 0 */
+        v[i] = beta2 * v[i] + keep2 * square[i];
         double v_hat = v[i] / bias2, y = sqrt(v_hat);
         root[i] = y;
         need_pow[i] = !square_root_is_proven(v_hat, y);
     }
-    for (size_t i = 0; i < count; i++)
-        if (need_pow[i])
-            root[i] = pow(v[i] / bias2, 0.5);
+    buffers->slow_roots += adam_fix_roots(root, v, bias2, need_pow, count);
 
     for (size_t i = 0; i < count; i++) {
         double m_hat = m[i] / bias1;
         data[i] -= lr_t * m_hat / (root[i] + eps);
     }
+}
+
+static inline void adam_step_body(adam_buffers *buffers, double *restrict data, double *restrict grad,
+                                  int step, int num_steps)
+{
+    const double learning_rate = 0.01, beta1 = 0.85, beta2 = 0.99;
+    const adam_constants constants = {
+        .lr_t = learning_rate * (1.0 - (double)step / (double)num_steps),
+        .bias1 = 1.0 - pow(beta1, (double)(step + 1)),
+        .bias2 = 1.0 - pow(beta2, (double)(step + 1)),
+        .beta1 = beta1, .beta2 = beta2, .keep1 = 1.0 - beta1, .keep2 = 1.0 - beta2, .eps = 1e-8};
+    for (size_t first = 0; first < buffers->count; first += ADAM_CHUNK) {
+        size_t count = buffers->count - first < ADAM_CHUNK ? buffers->count - first : ADAM_CHUNK;
+        adam_chunk(buffers, &constants, data + first, grad + first, buffers->m + first, buffers->v + first, count);
+    }
+    buffers->steps++;
+}
+
+/* Adam's loops, vectorized by the compiler, gain from AVX-512's width. */
+KERNEL_PATH_AVX512 static void adam_step_avx512(adam_buffers *buffers, double *restrict data, double *restrict grad,
+                                                int step, int num_steps)
+{
+    adam_step_body(buffers, data, grad, step, num_steps);
+}
+
+KERNEL_PATH_AVX2 static void adam_step_avx2(adam_buffers *buffers, double *restrict data,
+                                            double *restrict grad, int step, int num_steps)
+{
+    adam_step_body(buffers, data, grad, step, num_steps);
+}
+
+KERNEL_PATH_GENERIC static void adam_step_generic(adam_buffers *buffers, double *restrict data,
+                                                  double *restrict grad, int step, int num_steps)
+{
+    adam_step_body(buffers, data, grad, step, num_steps);
+}
+
+void adam_step(adam_buffers *buffers, double *restrict data, double *restrict grad, int step, int num_steps)
+{
+    if (kernel_path_avx512())
+        adam_step_avx512(buffers, data, grad, step, num_steps);
+    else if (kernel_path_avx2())
+        adam_step_avx2(buffers, data, grad, step, num_steps);
+    else
+        adam_step_generic(buffers, data, grad, step, num_steps);
 }

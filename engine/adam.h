@@ -16,11 +16,15 @@ typedef struct adam_buffers {
     double *square, *root;   /* scratch, [count] */
     uint64_t *need_pow;      /* scratch, [count]: 64-bit like the doubles, so the loops vectorize */
     size_t count;
+    /* Since init: steps, and elements whose g ** 2 or v_hat ** 0.5 took
+     * the slow path (a call to pow). */
+    size_t steps, slow_squares, slow_roots;
 } adam_buffers;
 
 void adam_buffers_init(adam_buffers *buffers, size_t count);
 void adam_buffers_free(adam_buffers *buffers);
-/* data -= lr_t * m_hat / (v_hat ** 0.5 + eps), for step (0-based) of num_steps. */
-void adam_step(adam_buffers *buffers, double *data, const double *grad, int step, int num_steps);
+/* data -= lr_t * m_hat / (v_hat ** 0.5 + eps), for step (0-based) of
+ * num_steps; then grad = 0 (the reference's p.grad = 0), in the same pass. */
+void adam_step(adam_buffers *buffers, double *data, double *grad, int step, int num_steps);
 
 #endif

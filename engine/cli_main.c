@@ -39,6 +39,17 @@ static const char *program = "microgpt";
 
 static void usage(FILE *stream, const microgpt_variant *variant)
 {
+    char memory_limit[256];
+    if (variant->step_bytes)
+        snprintf(memory_limit, sizeof memory_limit,
+                 "  and at most about %.0f GB in a step of B positions (this variant's own\n"
+                 "  estimate: parameters, Adam, activations and its graph, if any).\n",
+                 MODEL_MAX_STEP_BYTES / 1e9);
+    else
+        snprintf(memory_limit, sizeof memory_limit,
+                 "  and at most %d graph nodes in a step of B positions, parameters included\n"
+                 "  (the reference graph: every scalar op a node; about 100 bytes each).\n",
+                 MODEL_MAX_GRAPH_NODES);
     fprintf(stream,
             "usage: %s [--data PATH] [--steps N] [--samples K] [--losses FILE] [--quiet] [--help]\n"
             "                [--n-embd E] [--n-head H] [--n-layer L] [--block-size B]\n"
@@ -54,11 +65,10 @@ static void usage(FILE *stream, const microgpt_variant *variant)
             "  --n-head H      attention heads, 1..%d\n"
             "  --n-layer L     transformer layers, 1..%d\n"
             "  --block-size B  longest context (positions per step), 1..%d\n"
-            "  and at most %d graph nodes in a step of B positions, parameters included\n"
-            "  (the reference graph: every scalar op a node; about 100 bytes each).\n"
+            "%s"
             "Exit status: 0 on success, 2 on bad input.\n",
             program, variant->name, variant->description, dataset_default_path(), MAX_STEPS, MAX_SAMPLES,
-            MODEL_MAX_N_EMBD, MODEL_MAX_N_HEAD, MODEL_MAX_N_LAYER, MODEL_MAX_BLOCK_SIZE, MODEL_MAX_GRAPH_NODES);
+            MODEL_MAX_N_EMBD, MODEL_MAX_N_HEAD, MODEL_MAX_N_LAYER, MODEL_MAX_BLOCK_SIZE, memory_limit);
 }
 
 static void fail(const char *message, const char *detail)
@@ -212,7 +222,7 @@ int main(int argc, char **argv)
         fail(error, NULL);
     model_shape shape = options.shape;
     shape.vocab_size = data.vocab_size;
-    if (model_shape_check(&shape, error, sizeof error) != 0)
+    if (model_shape_check(&shape, variant, error, sizeof error) != 0)
         fail(error, NULL);
 
     FILE *losses_file = options.losses_path

@@ -18,6 +18,16 @@
 
 #include "scalar_layers.h"
 
+/* A variant that bounds its own memory (variant.h, step_bytes) defines
+ * VARIANT_HAS_STEP_BYTES and variant_step_bytes(shape) (variant_contract.h):
+ * the bytes it allocates for a step of block_size positions;
+ * model_step_bytes below adds the model's own. */
+#ifndef VARIANT_HAS_STEP_BYTES
+#define VARIANT_STEP_BYTES NULL
+#else
+#define VARIANT_STEP_BYTES model_step_bytes
+#endif
+
 #include <assert.h>
 #include <string.h>
 
@@ -95,6 +105,18 @@ static model *model_create(const model_shape *shape, python_random *rng)
     m->sample_weights = malloc_checked((size_t)vocab * sizeof *m->sample_weights);
     return m;
 }
+
+#ifdef VARIANT_HAS_STEP_BYTES
+/* What model_create allocates (parameters, Adam's four arrays and flags,
+ * the gathered copies, the caches and scratch), plus the variant's own. */
+static double model_step_bytes(const model_shape *shape)
+{
+    const double parameters = (double)model_shape_parameter_count(shape);
+    const double embd = shape->n_embd, block = shape->block_size, vocab = shape->vocab_size;
+    const double values = parameters + 2 * shape->n_layer * block * embd + 10 * embd + vocab + 2 * block;
+    return values * sizeof(value_t) + parameters * 7 * sizeof(double) + variant_step_bytes(shape);
+}
+#endif
 
 static void model_destroy(model *m)
 {
@@ -193,12 +215,11 @@ static value_t model_loss(model *m, const int *tokens, int token_count)
 
 /* Adam (adam.h) over the parameters gathered into flat arrays, or in place
  * where the variant keeps them so; gradients are then zeroed, as the
- * reference's p.grad = 0. */
+ * reference's p.grad = 0 (by adam_step itself for flat arrays). */
 static void adam_update(model *m, int step, int num_steps)
 {
 #ifdef VARIANT_HAS_PARAMETER_ARRAYS
     adam_step(&m->adam, parameter_values(), parameter_gradients(), step, num_steps);
-    memset(parameter_gradients(), 0, m->parameter_count * sizeof(double));
 #else
     for (size_t i = 0; i < m->parameter_count; i++) {
         double *grad = parameter_grad(&m->parameters[i]);
@@ -244,8 +265,10 @@ static step_result model_train_step(model *m, const int *tokens, int token_count
     result.graph = model_backward(m);
     result.sort_depth = graph_sort_depth();
     double backward_done = monotonic_seconds();
+    const size_t slow_before = m->adam.slow_squares + m->adam.slow_roots;
     adam_update(m, step, num_steps);
     double update_done = monotonic_seconds();
+    result.adam_slow_path = m->adam.slow_squares + m->adam.slow_roots - slow_before;
     result.forward_seconds = forward_done - start;
     result.backward_seconds = backward_done - forward_done;
     result.update_seconds = update_done - backward_done;
@@ -362,6 +385,7 @@ const microgpt_variant MICROGPT_VARIANT_SYMBOL = {
     .expected_wrong = VARIANT_EXPECTED_WRONG,
     .sort = VARIANT_SORT,
     .graph = VARIANT_GRAPH,
+    .step_bytes = VARIANT_STEP_BYTES,
     .create = model_create,
     .destroy = model_destroy,
     .parameter_count = model_parameter_count,

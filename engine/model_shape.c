@@ -59,11 +59,55 @@ double model_shape_graph_depth_bound(const model_shape *shape)
     return shape->n_layer * per_layer + 2 * embd + vocab + block + 64;
 }
 
-int model_shape_check(const model_shape *shape, char *error, size_t capacity)
+/* Operation by operation as the spec writes them (exact_kernels.h computes
+ * the same ones): a linear n_out x n_in is n_out * n_in multiply-adds
+ * forward, twice that backward (the input's and the weights' gradients). */
+model_flops model_shape_flops(const model_shape *shape, int positions)
+{
+    const double embd = shape->n_embd, heads = shape->n_head, vocab = shape->vocab_size, layers = shape->n_layer;
+    const double head_dim = embd / heads, n = positions;
+    const double linears = layers * 12 * embd * embd + vocab * embd; /* multiply-adds per position */
+    /* rmsnorm: squares and their sum, * 1/n, + eps, pow, the scaling; its
+     * backward: the scale's share, the sum's, pow, two shares per element. */
+    const double rmsnorm = 3 * embd + 3, rmsnorm_backward = 8 * embd + 4;
+    const double rmsnorms = 1 + 2 * layers;
+    /* per layer and position: residual adds, relu; backward: their gradients */
+    const double elementwise = 2 * embd + 4 * embd, elementwise_backward = 4 * embd + 4 * embd;
+    /* cross-entropy: max, exp of the shifted logits, their sum, pow, p, log, -1; backward likewise */
+    const double loss = 4 * vocab + 5, loss_backward = 3 * vocab + 6;
+    /* attention over P positions, per head: dot products and their scaling,
+     * softmax (shift, exp, sum, pow, scale), the weighted sum; summed over
+     * the positions p = 0..n-1, P = p + 1 (sum of P is n(n+1)/2) */
+    const double positions_summed = n * (n + 1) / 2;
+    const double attention = layers * (heads * positions_summed * (4 * head_dim + 5) + heads * n);
+    const double attention_backward = layers * (heads * positions_summed * (8 * head_dim + 7) + 2 * heads * n);
+    model_flops flops;
+    flops.forward = n * (2 * linears + rmsnorms * rmsnorm + layers * elementwise + embd + loss) + attention + n + 1;
+    flops.backward = n * (4 * linears + rmsnorms * rmsnorm_backward + layers * elementwise_backward + 2 * embd +
+                          loss_backward) + attention_backward + n;
+    /* Adam per parameter: g*g, two moments (3 each), v_hat, its root, m_hat,
+     * lr * m_hat, + eps, the quotient, the subtraction */
+    flops.update = 13 * (double)model_shape_parameter_count(shape) + 7;
+    return flops;
+}
+
+int model_shape_check(const model_shape *shape, const microgpt_variant *variant, char *error, size_t capacity)
 {
     if (shape->n_embd % shape->n_head != 0) {
         snprintf(error, capacity, "--n-embd %d is not divisible by --n-head %d", shape->n_embd, shape->n_head);
         return -1;
+    }
+    if (variant && variant->step_bytes) {
+        double bytes = variant->step_bytes(shape);
+        if (bytes > MODEL_MAX_STEP_BYTES) {
+            snprintf(error, capacity,
+                     "--n-embd %d --n-head %d --n-layer %d --block-size %d is too large for %s: about %.1f GB a "
+                     "step (parameters, Adam, activations), over the limit of %.0f GB",
+                     shape->n_embd, shape->n_head, shape->n_layer, shape->block_size, variant->name, bytes / 1e9,
+                     MODEL_MAX_STEP_BYTES / 1e9);
+            return -1;
+        }
+        return 0;
     }
     double nodes = model_shape_graph_nodes_bound(shape);
     if (nodes > MODEL_MAX_GRAPH_NODES) {

@@ -54,6 +54,12 @@ void training_run(const microgpt_variant *variant, const dataset *data, const ru
         report->forward_seconds += result.forward_seconds;
         report->backward_seconds += result.backward_seconds;
         report->update_seconds += result.update_seconds;
+        report->adam_slow_path += (double)result.adam_slow_path;
+        model_flops flops = model_shape_flops(&shape, token_count - 1 < shape.block_size ? token_count - 1
+                                                                                        : shape.block_size);
+        report->flops.forward += flops.forward;
+        report->flops.backward += flops.backward;
+        report->flops.update += flops.update;
         if (options->on_step)
             options->on_step(options->context, step, options->steps, &result);
     }

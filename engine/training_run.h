@@ -34,6 +34,8 @@ typedef struct run_report {
     size_statistics bytes;      /* graph memory per step (graph_size.bytes) */
     size_statistics sort_depth; /* step_result.sort_depth: 0 without a depth-first sort */
     double forward_seconds, backward_seconds, update_seconds; /* summed over steps */
+    model_flops flops;          /* model_shape_flops, summed over steps */
+    double adam_slow_path;      /* step_result.adam_slow_path, summed over steps */
     double train_seconds, sample_seconds;
 } run_report;
 

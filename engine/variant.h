@@ -21,10 +21,14 @@ int model_shape_positions(const model_shape *shape, int token_count);
 
 /* Limits on a model's size (the CLI's and the harness's --n-embd, --n-head,
  * --n-layer, --block-size): each size from 1 to its cap, n_embd divisible by
- * n_head, and a graph that fits in memory: at most MODEL_MAX_GRAPH_NODES in
- * the largest step's reference graph, parameters included (about 100 bytes a
- * node in the heap-graph variants, so 5 GB at the cap). The caps on each size
- * keep the bounds below and the variants' 32-bit counts far from overflow. */
+ * n_head, and a step that fits in memory. A variant that states its own
+ * estimate of a step's bytes (the table's step_bytes) must stay within
+ * MODEL_MAX_STEP_BYTES; the others, whose graphs grow with the reference's,
+ * within MODEL_MAX_GRAPH_NODES in the largest step's reference graph,
+ * parameters included (about 100 bytes a node in the heap-graph variants, so
+ * 5 GB at the cap). The caps on each size keep the bounds below and the
+ * variants' 32-bit counts far from overflow. */
+#define MODEL_MAX_STEP_BYTES 5e9
 enum {
     MODEL_MAX_N_EMBD = 4096,
     MODEL_MAX_N_HEAD = 4096,
@@ -41,8 +45,20 @@ double model_shape_graph_nodes_bound(const model_shape *shape);
 /* An upper bound on the nodes of the longest path from a step's loss to a
  * leaf: how deep a recursive topological sort can go (call_stack.h). */
 double model_shape_graph_depth_bound(const model_shape *shape);
-/* 0 if the shape is within the limits above; else -1 and one line in error. */
-int model_shape_check(const model_shape *shape, char *error, size_t capacity);
+/* Floating-point operations of one training step of `positions` positions,
+ * by phase, counted from the shape: the model's own arithmetic (each add,
+ * multiply, divide, square root, exp, log and pow one operation; a
+ * multiply-add two), what any exact implementation must do, whatever its
+ * bookkeeping. Forward includes the loss, update is Adam. */
+typedef struct model_flops {
+    double forward, backward, update;
+} model_flops;
+model_flops model_shape_flops(const model_shape *shape, int positions);
+struct microgpt_variant;
+/* 0 if the shape is within the limits above for this variant (NULL: the
+ * reference graph's limit); else -1 and one line in error. */
+int model_shape_check(const model_shape *shape, const struct microgpt_variant *variant, char *error,
+                      size_t capacity);
 
 typedef struct step_result {
     double loss;
@@ -51,6 +67,8 @@ typedef struct step_result {
      * recursion depth of a recursive one); 0 for a variant without one. */
     size_t sort_depth;
     double forward_seconds, backward_seconds, update_seconds;
+    /* Adam's elements whose g ** 2 or v_hat ** 0.5 called pow (adam.h). */
+    size_t adam_slow_path;
 } step_result;
 
 /* Test probes: one op (or layer op) applied to leaves, reduced to a scalar
@@ -85,6 +103,10 @@ typedef struct microgpt_variant {
     int expected_wrong;    /* a negative control: its gradients are known wrong */
     variant_sort sort;
     variant_graph graph;
+    /* An upper bound on the bytes a training step of block_size positions
+     * holds (parameters, Adam, activations, graph); NULL where the graph
+     * grows with the reference's and its node limit applies (model_shape_check). */
+    double (*step_bytes)(const model_shape *shape);
 
     /* Draws the parameters with rng->gauss(0, 0.08) in the spec's order. */
     model *(*create)(const model_shape *shape, python_random *rng);

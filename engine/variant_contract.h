@@ -157,6 +157,13 @@ _Static_assert(VARIANT_SORT != SORT_RECURSIVE,
 static inline size_t graph_sort_depth(void) { return 0; }
 #endif
 
+/* A variant that bounds its own memory: the bytes it allocates for a step
+ * of block_size positions (variant.h, step_bytes; model.c adds the model's). */
+#ifdef VARIANT_HAS_STEP_BYTES
+_Static_assert(_Generic(&variant_step_bytes, double (*)(const model_shape *): 1, default: 0),
+               "contract: VARIANT_HAS_STEP_BYTES: double variant_step_bytes(const model_shape *shape)");
+#endif
+
 /* Parameters that already sit in two flat arrays (values and gradients, in
  * the spec's order): Adam updates them in place. */
 #ifdef VARIANT_HAS_PARAMETER_ARRAYS

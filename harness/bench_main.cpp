@@ -304,6 +304,14 @@ void benchmark_training_run(benchmark::State &state, const variant_context *cont
     state.counters["backward_seconds"] = report.backward_seconds;
     state.counters["update_seconds"] = report.update_seconds;
     state.counters["sort_depth_max"] = static_cast<double>(report.sort_depth.max);
+    // The model's arithmetic per step (model_shape_flops) and the rate achieved on it.
+    const model_flops &flops = report.flops;
+    state.counters["forward_flops"] = flops.forward / report.steps;
+    state.counters["backward_flops"] = flops.backward / report.steps;
+    state.counters["update_flops"] = flops.update / report.steps;
+    state.counters["flops_per_step"] = (flops.forward + flops.backward + flops.update) / report.steps;
+    state.counters["gflops_per_second"] = 1e-9 * (flops.forward + flops.backward + flops.update) / report.train_seconds;
+    state.counters["adam_slow_path_per_step"] = report.adam_slow_path / report.steps; // calls to pow in Adam
     if (sweep) {
         state.counters["n_embd"] = context->shape.n_embd;
         state.counters["n_head"] = context->shape.n_head;
@@ -553,10 +561,13 @@ int main(int argc, char **argv)
 
     model_shape shape = options.shape;
     shape.vocab_size = data.vocab_size;
-    if (model_shape_check(&shape, error, sizeof error) != 0)
-        fail(error);
+    for (const microgpt_variant *variant : selected)
+        if (model_shape_check(&shape, variant, error, sizeof error) != 0)
+            fail(error);
     model_shape check_shape = options.sweep ? sweep_check_shape : shape;
     check_shape.vocab_size = data.vocab_size;
+    if (model_shape_check(&check_shape, reference, error, sizeof error) != 0)
+        fail(error);
     benchmark::AddCustomContext("microgpt_shape", shape_name(shape));
     benchmark::AddCustomContext("microgpt_gradient_check_shape", shape_name(check_shape));
     benchmark_run run = {&options, &data, selected, reference, shape, check_shape};

@@ -2,7 +2,10 @@
 """`make sweep`: how each variant's cost grows with the model's size.
 
 For every variant the harness has (microgpt-bench --list-variants) and every
-point of a grid over n_embd and n_layer (n_head and block_size fixed), one
+point of a grid over n_embd and n_layer (n_head and block_size fixed), and
+for the variants that build no scalar graph (--large-variants) also larger
+points (--large-n-embd at every n_layer, and --large-block-size at the
+largest n_layer), where the scalar graphs cannot follow, one
 process of `microgpt-bench --sweep` trains --steps steps (as many times as
 fit in --min-time seconds, at least once) and reports, as
 Google Benchmark JSON: time per step, graph nodes and edges per step, graph
@@ -42,6 +45,13 @@ DEFAULT_STEPS = 20
 QUICK_N_EMBD = (16, 32)
 QUICK_N_LAYER = (1, 2)
 QUICK_STEPS = 5
+# Larger points for the variants whose memory grows with the activations,
+# not with a scalar graph (each bounds its own: engine/variant.h, step_bytes).
+LARGE_VARIANTS = ("floor", "vector", "replay")
+DEFAULT_LARGE_N_EMBD = (256, 512)
+DEFAULT_LARGE_BLOCK_SIZE = 64
+QUICK_LARGE_N_EMBD = (64,)
+QUICK_LARGE_BLOCK_SIZE = 32
 # The small sizes take milliseconds a run: averaging runs over half a second
 # each steadies them, for about a minute more in all.
 DEFAULT_MIN_TIME = 0.5
@@ -70,6 +80,15 @@ def parse_arguments(argv):
     parser.add_argument("--n-layer", type=size_list, help=f"comma-separated depths (default {DEFAULT_N_LAYER})")
     parser.add_argument("--n-head", type=int, default=4, help="attention heads at every point (default 4)")
     parser.add_argument("--block-size", type=int, default=16, help="context length at every point (default 16)")
+    parser.add_argument("--large-variants", default=",".join(LARGE_VARIANTS),
+                        help=f"comma-separated variants that also run the larger points (default {','.join(LARGE_VARIANTS)})")
+    parser.add_argument("--large-n-embd", type=size_list,
+                        help=f"widths beyond the grid, for --large-variants (default {DEFAULT_LARGE_N_EMBD}, with "
+                             f"--quick {QUICK_LARGE_N_EMBD}; none when --n-embd or --n-layer is given)")
+    parser.add_argument("--large-block-size", type=int,
+                        help=f"a longer context for --large-variants at the largest n_layer and every width (default "
+                             f"{DEFAULT_LARGE_BLOCK_SIZE}, with --quick {QUICK_LARGE_BLOCK_SIZE}; none when --n-embd "
+                             "or --n-layer is given)")
     parser.add_argument("--steps", type=int, help=f"training steps per point (default {DEFAULT_STEPS})")
     parser.add_argument("--min-time", type=float,
                         help="seconds of training runs per point, averaged (Google Benchmark's "
@@ -80,6 +99,12 @@ def parse_arguments(argv):
     parser.add_argument("--readme", help="replace the table between this file's sweep-table markers "
                                          "(checked before running)")
     args = parser.parse_args(argv)
+    default_grid = args.n_embd is None and args.n_layer is None
+    if args.large_n_embd is None:
+        args.large_n_embd = (QUICK_LARGE_N_EMBD if args.quick else DEFAULT_LARGE_N_EMBD) if default_grid else ()
+    if args.large_block_size is None and default_grid:
+        args.large_block_size = QUICK_LARGE_BLOCK_SIZE if args.quick else DEFAULT_LARGE_BLOCK_SIZE
+    args.large_variants = tuple(name for name in args.large_variants.split(",") if name)
     args.n_embd = args.n_embd or (QUICK_N_EMBD if args.quick else DEFAULT_N_EMBD)
     args.n_layer = args.n_layer or (QUICK_N_LAYER if args.quick else DEFAULT_N_LAYER)
     args.steps = args.steps or (QUICK_STEPS if args.quick else DEFAULT_STEPS)
@@ -90,7 +115,7 @@ def parse_arguments(argv):
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if not 0 <= args.min_time <= 60:
         parser.error(f"--min-time must be from 0 to 60 seconds, got {args.min_time:g}")
-    indivisible = [embd for embd in args.n_embd if embd % args.n_head]
+    indivisible = [embd for embd in args.n_embd + args.large_n_embd if embd % args.n_head]
     if indivisible:
         parser.error(f"--n-embd {','.join(map(str, indivisible))} not divisible by --n-head {args.n_head}")
     return args
@@ -107,18 +132,36 @@ def grid(args):
     return sorted(points, key=lambda point: (point[1] * point[0] ** 2, point))
 
 
-def run_point(args, harness, variant, n_embd, n_layer, work_dir):
+def large_grid(args):
+    """(n_embd, n_layer, block_size) points for the large variants only."""
+    points = [(embd, layers, args.block_size) for embd in args.large_n_embd for layers in args.n_layer]
+    if args.large_block_size:
+        points += [(embd, max(args.n_layer), args.large_block_size) for embd in args.n_embd + args.large_n_embd]
+    return sorted(set(points), key=lambda point: (point[1] * point[0] ** 2, point[2], point))
+
+
+def sweep_plan(args, variants):
+    """(variant, n_embd, n_layer, block_size) for every point of the run."""
+    plan = [(variant, embd, layers, args.block_size) for embd, layers in grid(args) for variant in variants]
+    plan += [(variant, embd, layers, block) for embd, layers, block in large_grid(args)
+             for variant in variants if variant in args.large_variants]
+    return plan
+
+
+def run_point(args, harness, variant, n_embd, n_layer, work_dir, block_size=None):
     """One process of the harness at one point: (outcome, its JSON or None)."""
-    name = shape_name(n_embd, args.n_head, n_layer, args.block_size)
+    block_size = block_size or args.block_size
+    name = shape_name(n_embd, args.n_head, n_layer, block_size)
     stem = os.path.join(work_dir, f"{variant}-{name}")
     command = [harness, "--sweep", "--variant", variant, "--steps", str(args.steps),
                "--n-embd", str(n_embd), "--n-head", str(args.n_head), "--n-layer", str(n_layer),
-               "--block-size", str(args.block_size), f"--benchmark_min_time={args.min_time:g}",
+               "--block-size", str(block_size), f"--benchmark_min_time={args.min_time:g}",
                f"--benchmark_out={stem}.json", "--benchmark_out_format=json"]
     if args.data:
         command += ["--data", args.data]
     outcome, result = processes.run_json_process(command, stem, args.timeout, empty=processes.no_benchmarks)
-    return dict({"variant": variant, "shape": name, "n_embd": n_embd, "n_layer": n_layer}, **outcome), result
+    return dict({"variant": variant, "shape": name, "n_embd": n_embd, "n_layer": n_layer, "block_size": block_size},
+                **outcome), result
 
 
 def progress_line(index, count, outcome, result):
@@ -146,6 +189,8 @@ def sweep_metadata(args, merged, outcomes, git, load_before, wall_seconds):
         "git": git,
         "settings": {"steps": args.steps, "min_time": args.min_time, "n_embd": list(args.n_embd), "n_layer": list(args.n_layer),
                      "n_head": args.n_head, "block_size": args.block_size, "quick": args.quick,
+                     "large_variants": list(args.large_variants), "large_n_embd": list(args.large_n_embd),
+                     "large_block_size": args.large_block_size,
                      "gradient_check_shape": context.get("microgpt_gradient_check_shape"),
                      "bench": os.path.relpath(args.bench, PROJECT_DIR)},
         "wall_seconds": round(wall_seconds, 1),
@@ -161,10 +206,12 @@ def sweep(args):
     variants = processes.select_variants(args.bench, args.variants)
 
     points = grid(args)
-    count = len(points) * len(variants)
+    plan = sweep_plan(args, variants)
+    count, common = len(plan), len(points) * len(variants)
     log(f"sweep: {len(variants)} variants ({', '.join(variants)}) x {len(points)} sizes "
         f"(n_embd {','.join(map(str, args.n_embd))}; n_layer {','.join(map(str, args.n_layer))}; "
-        f"n_head {args.n_head}, block_size {args.block_size}), {args.steps} steps each")
+        f"n_head {args.n_head}, block_size {args.block_size}), {args.steps} steps each"
+        + (f"; {count - common} larger points for {', '.join(args.large_variants)}" if count > common else ""))
     started, load_before = time.monotonic(), metadata.load_average()
     with tempfile.TemporaryDirectory(prefix="microgpt-sweep-") as work_dir:
         # Every point runs this copy: a rebuild during the sweep (make in
@@ -173,16 +220,15 @@ def sweep(args):
         shutil.copy2(args.bench, harness)
         git = metadata.git_state()  # when the harness is copied: the tree may change during the sweep
         outcomes, results, index = [], [], 0
-        for n_embd, n_layer in points:
-            for variant in variants:
-                index += 1
-                outcome, result = run_point(args, harness, variant, n_embd, n_layer, work_dir)
-                log(progress_line(index, count, outcome, result))
-                if outcome.get("stderr_tail"):
-                    log("    " + outcome["stderr_tail"].replace("\n", "\n    "))
-                outcomes.append(outcome)
-                if result is not None:
-                    results.append(result)
+        for variant, n_embd, n_layer, block_size in plan:
+            index += 1
+            outcome, result = run_point(args, harness, variant, n_embd, n_layer, work_dir, block_size)
+            log(progress_line(index, count, outcome, result))
+            if outcome.get("stderr_tail"):
+                log("    " + outcome["stderr_tail"].replace("\n", "\n    "))
+            outcomes.append(outcome)
+            if result is not None:
+                results.append(result)
         merged = processes.merge_benchmarks(results)
         run = sweep_metadata(args, merged, outcomes, git, load_before, time.monotonic() - started)
         outputs = {sweep_run.SWEEP_FILE: json_text(merged), sweep_run.SWEEP_RUN_FILE: json_text(run)}

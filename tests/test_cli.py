@@ -92,6 +92,19 @@ class BadInput(unittest.TestCase):
                         "(about 5 GB)")
             self.assertEqual(os.listdir(directory), [])
 
+    def test_size_too_large_own_bound(self):
+        # floor, vector and replay bound their own memory (variant.h,
+        # step_bytes): past the reference graph's limit, within their own.
+        self.assertEqual(run("microgpt-floor", "--data", DATASET, "--quiet", "--steps", "1", "--samples", "0",
+                             "--n-embd", "256", "--n-layer", "1", "--block-size", "64").returncode, 0)
+        for variant in ("floor", "vector", "replay"):
+            with self.subTest(variant=variant):
+                result = run(f"microgpt-{variant}", "--data", DATASET, "--n-embd", "4096", "--n-layer", "8")
+                self.assertEqual(result.returncode, 2)
+                self.assertRegex(result.stderr, rf"^microgpt-{variant}: --n-embd 4096 --n-head 4 --n-layer 8 "
+                                 rf"--block-size 16 is too large for {variant}: about [0-9.]+ GB a step "
+                                 r"\(parameters, Adam, activations\), over the limit of 5 GB\n$")
+
     def test_missing_value(self):
         for flag in ("--data", "--steps", "--samples", "--losses", "--n-embd", "--n-head", "--n-layer",
                      "--block-size"):

@@ -134,7 +134,7 @@ int main(int argc, char **argv)
         shape = (model_shape){parse_size(argv[sizes_at]), parse_size(argv[sizes_at + 1]),
                               parse_size(argv[sizes_at + 2]), parse_size(argv[sizes_at + 3]), data.vocab_size};
     char error[256];
-    if (model_shape_check(&shape, error, sizeof error) != 0) {
+    if (model_shape_check(&shape, variant, error, sizeof error) != 0) {
         fprintf(stderr, "test_deep_graph: %s\n", error);
         return 2;
     }

@@ -35,7 +35,8 @@ int main(int argc, char **argv)
         shape.n_layer = size_argument(argv[4]), shape.block_size = size_argument(argv[5]);
         shape.vocab_size = data.vocab_size;
         char error[256];
-        if (model_shape_check(&shape, error, sizeof error) != 0) {
+        if (model_shape_check(&shape, variant, error, sizeof error) != 0 ||
+            model_shape_check(&shape, reference, error, sizeof error) != 0) {
             fprintf(stderr, "test_gradients: %s\n", error);
             return 2;
         }

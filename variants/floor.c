@@ -1,10 +1,19 @@
 /* floor: no graph at all. A hand-derived forward and backward of microgpt
  * over plain arrays (llm.c style: each layer a forward/backward pair), the
  * lower bound the graph strategies are measured against. The kernels, and
- * why they reproduce the reference bit for bit, are in exact_kernels.h; this
- * file calls them in the reference's order: positions last to first, within
- * a position the lm_head, then the layers from the last, then the embedding.
- * The sampling path reuses the shared model code on plain doubles. */
+ * why they reproduce the reference bit for bit, are in exact_kernels.h.
+ * This file runs them a layer at a time over all the step's positions, so
+ * that each weight matrix is read once per layer, not once per position:
+ * forward, layer by layer (a position's values do not depend on the order
+ * they are computed in); backward, the lm_head, then the layers from the
+ * last, then the embedding, each over the positions last to first. Every
+ * gradient still receives its contributions in the reference's order
+ * (positions last to first, within a position as exact_kernels.h says):
+ * the weights get one per position, in that order; a position's
+ * activations only from its own layer's operations; the keys and values of
+ * a layer from the attention of later positions of that layer, all done
+ * before their own q/k/v backward. The sampling path reuses the shared
+ * model code on plain doubles. */
 #define VARIANT_DESCRIPTION "no graph: hand-derived forward and backward in the reference's accumulation order"
 #define VARIANT_TOLERANCE 0.0
 #define VARIANT_SORT SORT_NONE
@@ -18,6 +27,7 @@
 #include "checked.h"
 #include "graph/exact_kernels.h"
 #include "graph/plain_values.h"
+#include "kernel_path.h"
 #include "variant.h"
 
 /* One position's activations, per layer where there are layers. */
@@ -39,32 +49,46 @@ typedef struct position_saved {
 
 static struct {
     model_shape shape;
+    exact_constants constants;
     int positions;      /* of the last forward */
+    double *blocked;    /* the linears' weights blocked for forward (exact_kernels.h), made each step */
     position_saved *saved;
     double *storage;
     size_t position_bytes; /* activations kept per position */
     /* gradients of activations */
     double *grad_keys, *grad_values; /* [layer][position][n_embd], across positions */
+    /* [position][n_embd], [position][4 n_embd] for hidden and activated, [position][vocab] for the logits */
     double *grad_x, *grad_residual, *grad_normed, *grad_query, *grad_attended, *grad_hidden, *grad_activated,
-        *grad_weights, *grad_exp, *grad_logits;
+        *grad_logits;
+    double *grad_weights, *grad_exp; /* [position]: one head's scratch */
+    int *targets;                    /* [position] */
+    size_t position_stride;          /* doubles between two positions' saved blocks */
     const double **key_rows, **value_rows; /* [position]: one head's slices, for the kernels */
     double **grad_key_rows, **grad_value_rows;
 } floor_state;
 
-/* The weight matrices and their gradients, where parameter_layout.h puts them. */
+/* The weight matrices and their gradients, where parameter_layout.h puts
+ * them, and their blocked copies (exact_kernels.h) in floor_state.blocked. */
 typedef struct floor_weights {
     const double *wte, *wpe, *lm_head;
     double *grad_wte, *grad_wpe, *grad_lm_head;
+    double *blocked_lm_head;
 } floor_weights;
 
 typedef struct floor_layer_weights {
     const double *wq, *wk, *wv, *wo, *fc1, *fc2;
     double *grad_wq, *grad_wk, *grad_wv, *grad_wo, *grad_fc1, *grad_fc2;
+    double *blocked_wq, *blocked_wk, *blocked_wv, *blocked_wo, *blocked_fc1, *blocked_fc2;
 } floor_layer_weights;
 
 static inline size_t floor_offset(int layer, model_matrix matrix)
 {
     return model_matrix_offset(&floor_state.shape, layer, matrix);
+}
+
+static inline double *floor_blocked(int layer, model_matrix matrix)
+{
+    return floor_state.blocked + blocked_matrix_offset(&floor_state.shape, layer, matrix);
 }
 
 static inline floor_layer_weights floor_layer(int layer)
@@ -75,7 +99,10 @@ static inline floor_layer_weights floor_layer(int layer)
     const size_t v = floor_offset(layer, MATRIX_WV), o = floor_offset(layer, MATRIX_WO);
     const size_t fc1 = floor_offset(layer, MATRIX_FC1), fc2 = floor_offset(layer, MATRIX_FC2);
     return (floor_layer_weights){p + q, p + k, p + v, p + o, p + fc1, p + fc2,
-                                 g + q, g + k, g + v, g + o, g + fc1, g + fc2};
+                                 g + q, g + k, g + v, g + o, g + fc1, g + fc2,
+                                 floor_blocked(layer, MATRIX_WQ), floor_blocked(layer, MATRIX_WK),
+                                 floor_blocked(layer, MATRIX_WV), floor_blocked(layer, MATRIX_WO),
+                                 floor_blocked(layer, MATRIX_FC1), floor_blocked(layer, MATRIX_FC2)};
 }
 
 static inline floor_weights floor_globals(void)
@@ -84,7 +111,16 @@ static inline floor_weights floor_globals(void)
     double *g = plain_parameters.grad;
     const size_t wte = floor_offset(0, MATRIX_WTE), wpe = floor_offset(0, MATRIX_WPE);
     const size_t lm_head = floor_offset(0, MATRIX_LM_HEAD);
-    return (floor_weights){p + wte, p + wpe, p + lm_head, g + wte, g + wpe, g + lm_head};
+    return (floor_weights){p + wte, p + wpe, p + lm_head, g + wte, g + wpe, g + lm_head,
+                           floor_blocked(0, MATRIX_LM_HEAD)};
+}
+
+/* Activations kept per position, in doubles (floor_allocate's layout). */
+static size_t floor_position_doubles(const model_shape *shape)
+{
+    const size_t embd = (size_t)shape->n_embd, block = (size_t)shape->block_size, heads = (size_t)shape->n_head;
+    const size_t per_layer = 11 * embd + 8 * embd + 2 * heads * block + heads;
+    return 2 * embd + (size_t)shape->vocab_size + (size_t)shape->n_layer * per_layer;
 }
 
 /* Buffers for the largest step of this shape, made once. */
@@ -93,10 +129,11 @@ static void floor_allocate(const model_shape *shape)
     if (floor_state.saved)
         return;
     floor_state.shape = *shape;
-    const size_t embd = (size_t)shape->n_embd, block = (size_t)shape->block_size, heads = (size_t)shape->n_head;
-    const size_t layers = (size_t)shape->n_layer, vocab = (size_t)shape->vocab_size;
-    const size_t per_layer = 11 * embd + 8 * embd + 2 * heads * block + heads;
-    const size_t per_position = 2 * embd + vocab + layers * per_layer;
+    floor_state.constants = exact_constants_of(shape->n_embd, shape->n_embd / shape->n_head);
+    floor_state.blocked = malloc_checked(blocked_matrices_size(shape) * sizeof(double));
+    const size_t embd = (size_t)shape->n_embd, block = (size_t)shape->block_size;
+    const size_t layers = (size_t)shape->n_layer, vocab = (size_t)shape->vocab_size, heads = (size_t)shape->n_head;
+    const size_t per_position = floor_position_doubles(shape);
     floor_state.position_bytes = per_position * sizeof(double);
     floor_state.storage = calloc_checked(block * per_position, sizeof(double));
     floor_state.saved = calloc_checked(block, sizeof *floor_state.saved);
@@ -122,20 +159,36 @@ static void floor_allocate(const model_shape *shape)
 #undef TAKE
     floor_state.grad_keys = calloc_checked(layers * block * embd, sizeof(double));
     floor_state.grad_values = calloc_checked(layers * block * embd, sizeof(double));
-    floor_state.grad_x = calloc_checked(embd, sizeof(double));
-    floor_state.grad_residual = calloc_checked(embd, sizeof(double));
-    floor_state.grad_normed = calloc_checked(4 * embd, sizeof(double));
-    floor_state.grad_query = calloc_checked(embd, sizeof(double));
-    floor_state.grad_attended = calloc_checked(embd, sizeof(double));
-    floor_state.grad_hidden = calloc_checked(4 * embd, sizeof(double));
-    floor_state.grad_activated = calloc_checked(4 * embd, sizeof(double));
+    floor_state.position_stride = per_position;
+    floor_state.grad_x = calloc_checked(block * embd, sizeof(double));
+    floor_state.grad_residual = calloc_checked(block * embd, sizeof(double));
+    floor_state.grad_normed = calloc_checked(block * embd, sizeof(double));
+    floor_state.grad_query = calloc_checked(block * embd, sizeof(double));
+    floor_state.grad_attended = calloc_checked(block * embd, sizeof(double));
+    floor_state.grad_hidden = calloc_checked(block * 4 * embd, sizeof(double));
+    floor_state.grad_activated = calloc_checked(block * 4 * embd, sizeof(double));
+    floor_state.grad_logits = calloc_checked(block * vocab, sizeof(double));
     floor_state.grad_weights = calloc_checked(block, sizeof(double));
     floor_state.grad_exp = calloc_checked(block, sizeof(double));
-    floor_state.grad_logits = calloc_checked(vocab, sizeof(double));
+    floor_state.targets = calloc_checked(block, sizeof(int));
     floor_state.key_rows = calloc_checked(block, sizeof *floor_state.key_rows);
     floor_state.value_rows = calloc_checked(block, sizeof *floor_state.value_rows);
     floor_state.grad_key_rows = calloc_checked(block, sizeof *floor_state.grad_key_rows);
     floor_state.grad_value_rows = calloc_checked(block, sizeof *floor_state.grad_value_rows);
+}
+
+/* The memory of floor_allocate, and the parameters' gradients and blocked
+ * copies (variant.h, step_bytes). */
+#define VARIANT_HAS_STEP_BYTES
+static double variant_step_bytes(const model_shape *shape)
+{
+    const double embd = shape->n_embd, block = shape->block_size, layers = shape->n_layer;
+    const double parameters = (double)model_shape_parameter_count(shape);
+    const double blocked = (double)blocked_matrices_size(shape);
+    const double activations = block * ((double)floor_position_doubles(shape) + 2 * layers * embd + 13 * embd +
+                                        shape->vocab_size + 2) + block * sizeof(int) / sizeof(double);
+    const double tables = block * (sizeof(position_saved) + layers * sizeof(layer_saved) + 4 * sizeof(double *));
+    return (parameters + blocked + activations) * sizeof(double) + tables;
 }
 
 /* Points the row tables at head h's slices of layer l's keys and values, and
@@ -164,56 +217,107 @@ static void attention_forward(layer_saved *a, int l, int position)
         floor_head_rows(l, h, position);
         a->attention_total[h] = attention_head_forward(
             a->attended + h * head_dim, a->query + h * head_dim, floor_state.key_rows, floor_state.value_rows,
-            position + 1, head_dim, a->attention_exp + (size_t)h * block, a->attention_weight + (size_t)h * block);
+            position + 1, head_dim, floor_state.constants.inverse_scale, a->attention_exp + (size_t)h * block, a->attention_weight + (size_t)h * block);
     }
 }
 
-static void layer_forward(layer_saved *a, int l, int position)
+/* Layer l over positions 0..positions-1: each linear once for all of them. */
+static void layer_forward(int l, int positions)
 {
     const int embd = floor_state.shape.n_embd;
+    const double inverse_n = floor_state.constants.inverse_n_embd;
+    const size_t stride = floor_state.position_stride;
     floor_layer_weights w = floor_layer(l);
-    rmsnorm_forward(a->normed, a->input, embd, &a->norm1);
-    linear_forward(a->query, w.wq, a->normed, embd, embd);
-    linear_forward(a->key, w.wk, a->normed, embd, embd);
-    linear_forward(a->value, w.wv, a->normed, embd, embd);
-    attention_forward(a, l, position);
-    linear_forward(a->residual, w.wo, a->attended, embd, embd);
-    for (int i = 0; i < embd; i++)
-        a->residual[i] = a->residual[i] + a->input[i];
-    rmsnorm_forward(a->normed2, a->residual, embd, &a->norm2);
-    linear_forward(a->hidden, w.fc1, a->normed2, 4 * embd, embd);
-    for (int i = 0; i < 4 * embd; i++)
+    layer_saved *first = &floor_state.saved[0].layers[l];
+#define EACH_POSITION for (int p = 0; p < positions; p++) for (layer_saved *a = &floor_state.saved[p].layers[l]; a; a = NULL)
+    EACH_POSITION rmsnorm_forward(a->normed, a->input, embd, inverse_n, &a->norm1);
+    linear_forward_positions(first->query, stride, w.blocked_wq, first->normed, stride, positions, embd, embd);
+    linear_forward_positions(first->key, stride, w.blocked_wk, first->normed, stride, positions, embd, embd);
+    linear_forward_positions(first->value, stride, w.blocked_wv, first->normed, stride, positions, embd, embd);
+    for (int p = 0; p < positions; p++)
+        attention_forward(&floor_state.saved[p].layers[l], l, p);
+    linear_forward_positions(first->residual, stride, w.blocked_wo, first->attended, stride, positions, embd, embd);
+    EACH_POSITION {
+        vector_add(a->residual, a->residual, a->input, embd);
+        rmsnorm_forward(a->normed2, a->residual, embd, inverse_n, &a->norm2);
+    }
+    linear_forward_positions(first->hidden, stride, w.blocked_fc1, first->normed2, stride, positions, 4 * embd, embd);
+    EACH_POSITION for (int i = 0; i < 4 * embd; i++)
         a->activated[i] = a->hidden[i] > 0.0 ? a->hidden[i] : 0.0;
-    linear_forward(a->output, w.fc2, a->activated, embd, 4 * embd);
-    for (int i = 0; i < embd; i++)
-        a->output[i] = a->output[i] + a->residual[i];
+    linear_forward_positions(first->output, stride, w.blocked_fc2, first->activated, stride, positions, embd,
+                             4 * embd);
+    EACH_POSITION vector_add(a->output, a->output, a->residual, embd);
+#undef EACH_POSITION
+}
+
+/* The weights changed in Adam: block them again for this step's forward. */
+static void floor_block_weights(void)
+{
+    const model_shape *shape = &floor_state.shape;
+    const int embd = shape->n_embd;
+    floor_weights g = floor_globals();
+    linear_block_weights(g.blocked_lm_head, g.lm_head, shape->vocab_size, embd);
+    for (int l = 0; l < shape->n_layer; l++) {
+        floor_layer_weights w = floor_layer(l);
+        linear_block_weights(w.blocked_wq, w.wq, embd, embd);
+        linear_block_weights(w.blocked_wk, w.wk, embd, embd);
+        linear_block_weights(w.blocked_wv, w.wv, embd, embd);
+        linear_block_weights(w.blocked_wo, w.wo, embd, embd);
+        linear_block_weights(w.blocked_fc1, w.fc1, 4 * embd, embd);
+        linear_block_weights(w.blocked_fc2, w.fc2, embd, 4 * embd);
+    }
+}
+
+static inline double floor_forward(const model_shape *shape, const int *tokens, int positions)
+{
+    floor_block_weights();
+    const int embd = shape->n_embd, vocab = shape->vocab_size, layers = shape->n_layer;
+    floor_weights g = floor_globals();
+    floor_state.positions = positions;
+    for (int p = 0; p < positions; p++) {
+        position_saved *s = &floor_state.saved[p];
+        s->token = tokens[p];
+        vector_add(s->embedding, g.wte + (size_t)s->token * embd, g.wpe + (size_t)p * embd, embd);
+        rmsnorm_forward(s->layers[0].input, s->embedding, embd, floor_state.constants.inverse_n_embd, &s->norm0);
+    }
+    for (int l = 0; l < layers; l++) {
+        layer_forward(l, positions);
+        if (l + 1 < layers)
+            for (int p = 0; p < positions; p++)
+                memcpy(floor_state.saved[p].layers[l + 1].input, floor_state.saved[p].layers[l].output,
+                       (size_t)embd * sizeof(double));
+    }
+    /* the logits in place of their exps, which cross_entropy_forward writes over them */
+    position_saved *first = &floor_state.saved[0];
+    linear_forward_positions(first->logits_exp, floor_state.position_stride, g.blocked_lm_head,
+                             first->layers[layers - 1].output, floor_state.position_stride, positions, vocab, embd);
+    double losses_total = 0.0;
+    for (int p = 0; p < positions; p++) {
+        position_saved *s = &floor_state.saved[p];
+        double position_loss = cross_entropy_forward(s->logits_exp, vocab, tokens[p + 1], s->logits_exp, &s->loss);
+        losses_total = p == 0 ? position_loss + 0.0 : losses_total + position_loss;
+    }
+    return losses_total * (1.0 / (double)positions);
+}
+
+/* The step's forward and backward, each compiled for AVX2 and for the
+ * baseline (kernel_path.h). */
+KERNEL_PATH_AVX2 static double floor_forward_avx2(const model_shape *shape, const int *tokens, int positions)
+{
+    return floor_forward(shape, tokens, positions);
+}
+
+KERNEL_PATH_GENERIC static double floor_forward_generic(const model_shape *shape, const int *tokens, int positions)
+{
+    return floor_forward(shape, tokens, positions);
 }
 
 #define VARIANT_HAS_LOSS
 static inline value_t variant_loss(const model_shape *shape, const int *tokens, int positions)
 {
     floor_allocate(shape);
-    const int embd = shape->n_embd, vocab = shape->vocab_size, layers = shape->n_layer;
-    floor_weights g = floor_globals();
-    floor_state.positions = positions;
-    double losses_total = 0.0;
-    double *logits = floor_state.grad_logits; /* scratch until backward */
-    for (int p = 0; p < positions; p++) {
-        position_saved *s = &floor_state.saved[p];
-        s->token = tokens[p];
-        for (int i = 0; i < embd; i++)
-            s->embedding[i] = g.wte[(size_t)s->token * embd + i] + g.wpe[(size_t)p * embd + i];
-        rmsnorm_forward(s->layers[0].input, s->embedding, embd, &s->norm0);
-        for (int l = 0; l < layers; l++) {
-            layer_forward(&s->layers[l], l, p);
-            if (l + 1 < layers)
-                memcpy(s->layers[l + 1].input, s->layers[l].output, (size_t)embd * sizeof(double));
-        }
-        linear_forward(logits, g.lm_head, s->layers[layers - 1].output, vocab, embd);
-        double position_loss = cross_entropy_forward(logits, vocab, tokens[p + 1], s->logits_exp, &s->loss);
-        losses_total = p == 0 ? position_loss + 0.0 : losses_total + position_loss;
-    }
-    return losses_total * (1.0 / (double)positions);
+    return kernel_path_avx2() ? floor_forward_avx2(shape, tokens, positions)
+                              : floor_forward_generic(shape, tokens, positions);
 }
 
 /* ---- backward: the reference's order (exact_kernels.h) ---- */
@@ -226,83 +330,106 @@ static void attention_backward(const layer_saved *a, int l, int position, const 
     for (int h = heads - 1; h >= 0; h--) {
         floor_head_rows(l, h, position);
         attention_head_backward(grad_attended + h * head_dim, a->query + h * head_dim, floor_state.key_rows,
-                                floor_state.value_rows, position + 1, head_dim,
+                                floor_state.value_rows, position + 1, head_dim, floor_state.constants.inverse_scale,
                                 a->attention_exp + (size_t)h * block, a->attention_weight + (size_t)h * block,
                                 a->attention_total[h], grad_query + h * head_dim, floor_state.grad_key_rows,
                                 floor_state.grad_value_rows, floor_state.grad_weights, floor_state.grad_exp);
     }
 }
 
-/* grad_x: in, the gradient of the layer's output; out, of its input. */
-static void layer_backward(const layer_saved *a, int l, int position, double *grad_x)
+/* Layer l over positions last to first. grad_x ([position][n_embd]): in,
+ * the gradient of the layer's output; out, of its input. */
+static void layer_backward(int l, int positions)
 {
     const int embd = floor_state.shape.n_embd;
+    const size_t e = (size_t)embd, stride = floor_state.position_stride, n = (size_t)positions;
+    const double inverse_n = floor_state.constants.inverse_n_embd;
     floor_layer_weights w = floor_layer(l);
-    double *grad_residual = floor_state.grad_residual, *grad_normed = floor_state.grad_normed;
-    double *grad_hidden = floor_state.grad_hidden, *grad_activated = floor_state.grad_activated;
+    layer_saved *first = &floor_state.saved[0].layers[l];
+    double *grad_x = floor_state.grad_x, *grad_residual = floor_state.grad_residual;
+    double *grad_normed = floor_state.grad_normed, *grad_hidden = floor_state.grad_hidden;
+    double *grad_activated = floor_state.grad_activated, *grad_attended = floor_state.grad_attended;
+    double *grad_query = floor_state.grad_query;
+#define SAVED(member) ((position_rows){first->member, stride})
+#define ROWS(array, width) ((position_rows){(array), (width)})
+#define EACH_POSITION                                                                                             \
+    for (int p = positions - 1; p >= 0; p--)                                                                      \
+        for (const layer_saved *a = &floor_state.saved[p].layers[l]; a; a = NULL)
     /* output = mlp + residual: both get the output's gradient first */
-    memcpy(grad_residual, grad_x, (size_t)embd * sizeof(double));
-    memset(grad_activated, 0, (size_t)4 * embd * sizeof(double));
-    linear_backward(grad_activated, w.grad_fc2, w.fc2, a->activated, grad_x, embd, 4 * embd);
-    for (int i = 0; i < 4 * embd; i++)
-        grad_hidden[i] = (a->hidden[i] > 0.0 ? 1.0 : 0.0) * grad_activated[i];
-    memset(grad_normed, 0, (size_t)embd * sizeof(double));
-    linear_backward(grad_normed, w.grad_fc1, w.fc1, a->normed2, grad_hidden, 4 * embd, embd);
-    rmsnorm_backward(grad_residual, grad_normed, a->residual, embd, &a->norm2);
+    memcpy(grad_residual, grad_x, n * e * sizeof(double));
+    memset(grad_activated, 0, n * 4 * e * sizeof(double));
+    linear_backward_positions(ROWS(grad_activated, 4 * e), w.grad_fc2, w.fc2, SAVED(activated), ROWS(grad_x, e),
+                              positions, embd, 4 * embd, NULL);
+    EACH_POSITION for (int i = 0; i < 4 * embd; i++)
+        grad_hidden[p * 4 * e + i] = (a->hidden[i] > 0.0 ? 1.0 : 0.0) * grad_activated[p * 4 * e + i];
+    memset(grad_normed, 0, n * e * sizeof(double));
+    linear_backward_positions(ROWS(grad_normed, e), w.grad_fc1, w.fc1, SAVED(normed2), ROWS(grad_hidden, 4 * e),
+                              positions, 4 * embd, embd, NULL);
+    EACH_POSITION rmsnorm_backward(grad_residual + p * e, grad_normed + p * e, a->residual, embd, inverse_n, &a->norm2);
     /* residual = attention projection + input */
-    memcpy(grad_x, grad_residual, (size_t)embd * sizeof(double));
-    double *grad_attended = floor_state.grad_attended, *grad_query = floor_state.grad_query;
-    memset(grad_attended, 0, (size_t)embd * sizeof(double));
-    linear_backward(grad_attended, w.grad_wo, w.wo, a->attended, grad_residual, embd, embd);
-    memset(grad_query, 0, (size_t)embd * sizeof(double));
-    attention_backward(a, l, position, grad_attended, grad_query);
-    memset(grad_normed, 0, (size_t)embd * sizeof(double));
-    const size_t at = ((size_t)l * floor_state.shape.block_size + position) * embd;
-    qkv_backward(grad_normed, a->normed, (linear_weights){w.wq, w.grad_wq}, (linear_weights){w.wk, w.grad_wk},
-                 (linear_weights){w.wv, w.grad_wv}, grad_query, floor_state.grad_keys + at,
-                 floor_state.grad_values + at, embd, floor_state.shape.n_head, position == 0);
-    rmsnorm_backward(grad_x, grad_normed, a->input, embd, &a->norm1);
+    memcpy(grad_x, grad_residual, n * e * sizeof(double));
+    memset(grad_attended, 0, n * e * sizeof(double));
+    linear_backward_positions(ROWS(grad_attended, e), w.grad_wo, w.wo, SAVED(attended), ROWS(grad_residual, e),
+                              positions, embd, embd, NULL);
+    memset(grad_query, 0, n * e * sizeof(double));
+    EACH_POSITION attention_backward(a, l, p, grad_attended + p * e, grad_query + p * e);
+    memset(grad_normed, 0, n * e * sizeof(double));
+    double *grad_keys = floor_state.grad_keys + (size_t)l * floor_state.shape.block_size * e;
+    double *grad_values = floor_state.grad_values + (size_t)l * floor_state.shape.block_size * e;
+    qkv_backward_positions(ROWS(grad_normed, e), SAVED(normed), (linear_weights){w.wq, w.grad_wq},
+                           (linear_weights){w.wk, w.grad_wk}, (linear_weights){w.wv, w.grad_wv},
+                           ROWS(grad_query, e), ROWS(grad_keys, e), ROWS(grad_values, e), positions, embd,
+                           floor_state.shape.n_head, 1);
+    EACH_POSITION rmsnorm_backward(grad_x + p * e, grad_normed + p * e, a->input, embd, inverse_n, &a->norm1);
+#undef EACH_POSITION
+#undef ROWS
+#undef SAVED
 }
 
-/* The loss of a position through its logits and lm_head, into the gradient
- * of the last layer's output. */
-static void lm_head_backward(const position_saved *s, double grad_loss, double *grad_x)
+static inline graph_size floor_backward(void)
 {
-    const int embd = floor_state.shape.n_embd, vocab = floor_state.shape.vocab_size;
-    floor_weights g = floor_globals();
-    cross_entropy_backward(floor_state.grad_logits, s->logits_exp, vocab, &s->loss, grad_loss);
-    memset(grad_x, 0, (size_t)embd * sizeof(double));
-    linear_backward_row_last(grad_x, g.grad_lm_head, g.lm_head, s->layers[floor_state.shape.n_layer - 1].output,
-                             floor_state.grad_logits, vocab, embd, s->loss.target);
-}
-
-static inline graph_size graph_backward(value_t loss)
-{
-    (void)loss;
     const model_shape *shape = &floor_state.shape;
-    const int embd = shape->n_embd, positions = floor_state.positions;
+    const int embd = shape->n_embd, vocab = shape->vocab_size, positions = floor_state.positions;
+    const size_t e = (size_t)embd, v = (size_t)vocab;
     floor_weights g = floor_globals();
-    memset(floor_state.grad_keys, 0, (size_t)shape->n_layer * shape->block_size * embd * sizeof(double));
-    memset(floor_state.grad_values, 0, (size_t)shape->n_layer * shape->block_size * embd * sizeof(double));
-    /* loss = S * (1/n): each position's loss gets (1/n) * 1.0 */
+    memset(floor_state.grad_keys, 0, (size_t)shape->n_layer * shape->block_size * e * sizeof(double));
+    memset(floor_state.grad_values, 0, (size_t)shape->n_layer * shape->block_size * e * sizeof(double));
+    /* loss = S * (1/n): each position's loss gets (1/n) * 1.0; through its
+     * logits into lm_head and the last layer's output */
     const double grad_loss = (1.0 / (double)positions) * 1.0;
-    double *grad_x = floor_state.grad_x;
     for (int p = positions - 1; p >= 0; p--) {
         const position_saved *s = &floor_state.saved[p];
-        lm_head_backward(s, grad_loss, grad_x);
-        for (int l = shape->n_layer - 1; l >= 0; l--)
-            layer_backward(&s->layers[l], l, p, grad_x);
+        cross_entropy_backward(floor_state.grad_logits + p * v, s->logits_exp, vocab, &s->loss, grad_loss);
+        floor_state.targets[p] = s->loss.target;
+    }
+    memset(floor_state.grad_x, 0, (size_t)positions * e * sizeof(double));
+    linear_backward_positions((position_rows){floor_state.grad_x, e}, g.grad_lm_head, g.lm_head,
+                              (position_rows){floor_state.saved[0].layers[shape->n_layer - 1].output,
+                                              floor_state.position_stride},
+                              (position_rows){floor_state.grad_logits, v}, positions, vocab, embd, floor_state.targets);
+    for (int l = shape->n_layer - 1; l >= 0; l--)
+        layer_backward(l, positions);
+    for (int p = positions - 1; p >= 0; p--) {
+        const position_saved *s = &floor_state.saved[p];
         double *grad_embedding = floor_state.grad_residual;
-        memset(grad_embedding, 0, (size_t)embd * sizeof(double));
-        rmsnorm_backward(grad_embedding, grad_x, s->embedding, embd, &s->norm0);
-        for (int i = 0; i < embd; i++) {
-            g.grad_wte[(size_t)s->token * embd + i] += grad_embedding[i];
-            g.grad_wpe[(size_t)p * embd + i] += grad_embedding[i];
-        }
+        memset(grad_embedding, 0, e * sizeof(double));
+        rmsnorm_backward(grad_embedding, floor_state.grad_x + p * e, s->embedding, embd,
+                         floor_state.constants.inverse_n_embd, &s->norm0);
+        vector_add(g.grad_wte + (size_t)s->token * embd, g.grad_wte + (size_t)s->token * embd, grad_embedding, embd);
+        vector_add(g.grad_wpe + (size_t)p * embd, g.grad_wpe + (size_t)p * embd, grad_embedding, embd);
     }
     /* No graph: no nodes, no edges; the memory is the activations kept. */
     graph_size size = {0, 0, (size_t)positions * floor_state.position_bytes};
     return size;
+}
+
+KERNEL_PATH_AVX2 static graph_size floor_backward_avx2(void) { return floor_backward(); }
+KERNEL_PATH_GENERIC static graph_size floor_backward_generic(void) { return floor_backward(); }
+
+static inline graph_size graph_backward(value_t loss)
+{
+    (void)loss;
+    return kernel_path_avx2() ? floor_backward_avx2() : floor_backward_generic();
 }
 
 static inline void graph_release_step(void) {}
@@ -314,6 +441,7 @@ static inline void graph_destroy(void)
             free(floor_state.saved[p].layers);
     free(floor_state.saved);
     free(floor_state.storage);
+    free(floor_state.blocked);
     plain_parameters_free();
     free(floor_state.grad_keys);
     free(floor_state.grad_values);
@@ -327,6 +455,7 @@ static inline void graph_destroy(void)
     free(floor_state.grad_weights);
     free(floor_state.grad_exp);
     free(floor_state.grad_logits);
+    free(floor_state.targets);
     free(floor_state.key_rows);
     free(floor_state.value_rows);
     free(floor_state.grad_key_rows);

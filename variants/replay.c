@@ -26,6 +26,16 @@ static struct {
     int block_size;
 } replay;
 
+/* A graph for every length 1..block_size, kept (variant.h). */
+#define VARIANT_HAS_STEP_BYTES
+static double variant_step_bytes(const model_shape *shape)
+{
+    double bytes = coarse_shared_bytes(shape) + (shape->block_size + 1.0) * sizeof(coarse_graph);
+    for (int positions = 1; positions <= shape->block_size; positions++)
+        bytes += coarse_graph_bytes(shape, positions);
+    return bytes;
+}
+
 #define VARIANT_HAS_LOSS
 static inline value_t variant_loss(const model_shape *shape, const int *tokens, int positions)
 {

@@ -16,6 +16,13 @@
 
 static coarse_graph vector_graph;
 
+/* One graph of block_size positions, reused every step (variant.h). */
+#define VARIANT_HAS_STEP_BYTES
+static double variant_step_bytes(const model_shape *shape)
+{
+    return coarse_graph_bytes(shape, shape->block_size) + coarse_shared_bytes(shape);
+}
+
 #define VARIANT_HAS_LOSS
 static inline value_t variant_loss(const model_shape *shape, const int *tokens, int positions)
 {

@@ -29,6 +29,7 @@
 
 #include "checked.h"
 #include "exact_kernels.h"
+#include "kernel_path.h"
 #include "plain_values.h"
 #include "variant.h"
 
@@ -53,7 +54,7 @@ typedef struct coarse_node {
     /* the operands, as the op needs them */
     const double *x, *y;
     double *grad_x, *grad_y;
-    const double *w;
+    const double *w, *blocked; /* linear: the weights, and blocked for forward (exact_kernels.h) */
     double *grad_w;
     int rows, columns, last_row;  /* linear: last_row contributes last, or -1 */
     int layer, position, head, token;
@@ -77,15 +78,24 @@ typedef struct coarse_graph {
     uint32_t *loss_ids;        /* scratch while building: [position] the cross-entropy nodes */
 } coarse_graph;
 
-/* Scratch shared by every graph of the process: row tables of one head. */
+/* Shared by every graph of the process (one model, one shape): row tables
+ * of one head, the kernels' constants, and the linears' weights blocked for
+ * forward, which each step's parameter nodes refresh. */
 static struct {
     const double **key_rows, **value_rows;
     double **grad_key_rows, **grad_value_rows, *grad_weight, *grad_exp;
     int block_size;
+    exact_constants constants;
+    double *blocked; /* lm_head, then the layers' matrices in the parameters' order */
 } coarse_scratch;
 
-static void coarse_scratch_allocate(int block_size)
+static void coarse_scratch_allocate(const model_shape *shape)
 {
+    if (!coarse_scratch.blocked) {
+        coarse_scratch.constants = exact_constants_of(shape->n_embd, shape->n_embd / shape->n_head);
+        coarse_scratch.blocked = malloc_checked(blocked_matrices_size(shape) * sizeof(double));
+    }
+    const int block_size = shape->block_size;
     if (coarse_scratch.block_size >= block_size)
         return;
     const size_t block = (size_t)block_size;
@@ -108,7 +118,39 @@ static void coarse_scratch_free(void)
     free(coarse_scratch.grad_value_rows);
     free(coarse_scratch.grad_weight);
     free(coarse_scratch.grad_exp);
+    free(coarse_scratch.blocked);
     memset(&coarse_scratch, 0, sizeof coarse_scratch);
+}
+
+/* The capacities of a graph of `positions` positions: arena doubles, nodes, inputs. */
+static void coarse_graph_capacity(const model_shape *shape, int positions, size_t *arena, size_t *nodes,
+                                  size_t *inputs)
+{
+    const size_t embd = (size_t)shape->n_embd, layers = (size_t)shape->n_layer;
+    const size_t heads = (size_t)shape->n_head, vocab = (size_t)shape->vocab_size, n = (size_t)positions;
+    const size_t per_position_values = 2 * (2 * embd + layers * 24 * embd + vocab + 1) + layers * heads * 2 * n + vocab;
+    *arena = n * per_position_values + 16;
+    *nodes = n * (4 + layers * (10 + heads)) + 16 + 6 * layers;
+    *inputs = n * (8 + layers * (16 + heads * (n + 2))) + n + 16;
+}
+
+/* The bytes of one graph of `positions` positions (coarse_graph_init). */
+static double coarse_graph_bytes(const model_shape *shape, int positions)
+{
+    size_t arena, nodes, inputs;
+    coarse_graph_capacity(shape, positions, &arena, &nodes, &inputs);
+    return (double)arena * sizeof(double) + (double)nodes * sizeof(coarse_node) + (double)inputs * sizeof(uint32_t) +
+           ((double)shape->n_layer * shape->block_size + model_matrix_count(shape) + shape->n_head + positions) *
+               sizeof(uint32_t);
+}
+
+/* The bytes shared by every graph (coarse_scratch) and the parameters'
+ * gradients (plain_values.h). */
+static double coarse_shared_bytes(const model_shape *shape)
+{
+    const double blocked = (double)blocked_matrices_size(shape);
+    return (blocked + (double)model_shape_parameter_count(shape) + 2.0 * shape->block_size) * sizeof(double) +
+           4.0 * shape->block_size * sizeof(double *);
 }
 
 /* Room for a step of `positions` positions of this shape. */
@@ -116,20 +158,16 @@ static void coarse_graph_init(coarse_graph *g, const model_shape *shape, int pos
 {
     memset(g, 0, sizeof *g);
     g->shape = *shape;
-    const size_t embd = (size_t)shape->n_embd, block = (size_t)shape->block_size, layers = (size_t)shape->n_layer;
-    const size_t heads = (size_t)shape->n_head, vocab = (size_t)shape->vocab_size, n = (size_t)positions;
-    const size_t per_position_values = 2 * (2 * embd + layers * 24 * embd + vocab + 1) + layers * heads * 2 * n + vocab;
-    g->arena_capacity = n * per_position_values + 16;
-    g->node_capacity = n * (4 + layers * (10 + heads)) + 16 + 6 * layers;
-    g->input_capacity = n * (8 + layers * (16 + heads * (n + 2))) + n + 16;
+    const size_t block = (size_t)shape->block_size, layers = (size_t)shape->n_layer;
+    coarse_graph_capacity(shape, positions, &g->arena_capacity, &g->node_capacity, &g->input_capacity);
     g->arena = malloc_checked(g->arena_capacity * sizeof *g->arena);
     g->nodes = malloc_checked(g->node_capacity * sizeof *g->nodes);
     g->inputs = malloc_checked(g->input_capacity * sizeof *g->inputs);
     g->qkv_nodes = malloc_checked(layers * block * sizeof *g->qkv_nodes);
     g->parameter_nodes = malloc_checked((size_t)model_matrix_count(shape) * sizeof *g->parameter_nodes);
-    g->head_ids = malloc_checked(heads * sizeof *g->head_ids);
-    g->loss_ids = malloc_checked(n * sizeof *g->loss_ids);
-    coarse_scratch_allocate(shape->block_size);
+    g->head_ids = malloc_checked((size_t)shape->n_head * sizeof *g->head_ids);
+    g->loss_ids = malloc_checked((size_t)positions * sizeof *g->loss_ids);
+    coarse_scratch_allocate(shape);
 }
 
 static void coarse_graph_free(coarse_graph *g)
@@ -181,6 +219,24 @@ static inline void node_input(coarse_graph *g, uint32_t node, uint32_t input)
     g->nodes[node].input_count++;
 }
 
+/* Rows and columns of the matrix of creation index `index` (parameter_layout.h). */
+static void matrix_size(const model_shape *s, int index, int *rows, int *columns)
+{
+    static const int rows_times_embd[MODEL_LAYER_MATRICES] = {1, 1, 1, 1, 4, 1};
+    static const int columns_times_embd[MODEL_LAYER_MATRICES] = {1, 1, 1, 1, 1, 4};
+    const int which = (index - MATRIX_WQ) % MODEL_LAYER_MATRICES;
+    *rows = index == MATRIX_WPE ? s->block_size : index < MATRIX_WQ ? s->vocab_size : rows_times_embd[which] * s->n_embd;
+    *columns = index < MATRIX_WQ ? s->n_embd : columns_times_embd[which] * s->n_embd;
+}
+
+/* A linear's blocked weights in coarse_scratch.blocked, NULL for wte, wpe. */
+static double *matrix_blocked(const model_shape *s, int index)
+{
+    if (index == MATRIX_WTE || index == MATRIX_WPE)
+        return NULL;
+    return coarse_scratch.blocked + blocked_matrix_offset_at(s, index);
+}
+
 /* The node of a parameter matrix (parameter_layout.h). */
 static inline uint32_t matrix_node(const coarse_graph *g, int layer, model_matrix matrix)
 {
@@ -217,7 +273,7 @@ static uint32_t linear_node(coarse_graph *g, coarse_node *matrix, uint32_t matri
         node_input(g, id, producers[i]);
     node_input(g, id, matrix_id);
     coarse_node *n = node_at(g, id);
-    n->x = x, n->grad_x = grad_x, n->w = matrix->x, n->grad_w = matrix->grad_x;
+    n->x = x, n->grad_x = grad_x, n->w = matrix->x, n->blocked = matrix->blocked, n->grad_w = matrix->grad_x;
     n->rows = rows, n->columns = columns;
     return id;
 }
@@ -284,6 +340,8 @@ static void coarse_graph_build(coarse_graph *g, int positions)
         size_t at = model_matrix_offset_at(shape, matrix);
         node_at(g, id)->x = plain_parameters.data + at; /* a leaf's x and grad_x are its matrix */
         node_at(g, id)->grad_x = plain_parameters.grad + at;
+        node_at(g, id)->blocked = matrix_blocked(shape, matrix);
+        matrix_size(shape, matrix, &node_at(g, id)->rows, &node_at(g, id)->columns);
         g->parameter_nodes[matrix] = id;
     }
     uint32_t *losses = g->loss_ids;
@@ -345,36 +403,37 @@ static void node_forward(coarse_graph *g, coarse_node *n)
     if (n->length > 0)
         memset(n->grad, 0, (size_t)n->length * sizeof *n->grad);
     switch (n->op) {
-    case OP_PARAMETER:
+    case OP_PARAMETER: /* the weights changed in Adam: block them again */
+        if (n->blocked)
+            linear_block_weights((double *)n->blocked, n->x, n->rows, n->columns);
         break;
     case OP_EMBEDDING: {
         const double *wte = layer_matrix(g, 0, MATRIX_WTE)->x + (size_t)n->token * embd;
         const double *wpe = layer_matrix(g, 0, MATRIX_WPE)->x + (size_t)n->position * embd;
-        for (int i = 0; i < embd; i++)
-            n->out[i] = wte[i] + wpe[i];
+        vector_add(n->out, wte, wpe, embd);
         break;
     }
     case OP_RMSNORM:
-        rmsnorm_forward(n->out, n->x, n->length, &n->norm);
+        rmsnorm_forward(n->out, n->x, n->length, coarse_scratch.constants.inverse_n_embd, &n->norm);
         break;
     case OP_QKV:
         for (model_matrix which = MATRIX_WQ; which <= MATRIX_WV; which++)
-            linear_forward(n->out + (which - MATRIX_WQ) * embd, layer_matrix(g, n->layer, which)->x, n->x, embd, embd);
+            linear_forward(n->out + (which - MATRIX_WQ) * embd, layer_matrix(g, n->layer, which)->blocked, n->x, embd,
+                           embd);
         break;
     case OP_ATTENTION: {
         const int head_dim = embd / shape->n_head, positions = n->position + 1;
         head_rows(g, n->layer, n->head, n->position);
         n->total = attention_head_forward(n->out, qkv_at(g, n->layer, n->position)->out + n->head * head_dim,
                                           coarse_scratch.key_rows, coarse_scratch.value_rows, positions, head_dim,
-                                          n->saved, n->saved + positions);
+                                          coarse_scratch.constants.inverse_scale, n->saved, n->saved + positions);
         break;
     }
     case OP_LINEAR:
-        linear_forward(n->out, n->w, n->x, n->rows, n->columns);
+        linear_forward(n->out, n->blocked, n->x, n->rows, n->columns);
         break;
     case OP_ADD:
-        for (int i = 0; i < n->length; i++)
-            n->out[i] = n->x[i] + n->y[i];
+        vector_add(n->out, n->x, n->y, n->length);
         break;
     case OP_RELU:
         for (int i = 0; i < n->length; i++)
@@ -405,14 +464,12 @@ static void node_backward(coarse_graph *g, coarse_node *n)
     case OP_EMBEDDING: {
         double *wte = layer_matrix(g, 0, MATRIX_WTE)->grad_x + (size_t)n->token * embd;
         double *wpe = layer_matrix(g, 0, MATRIX_WPE)->grad_x + (size_t)n->position * embd;
-        for (int i = 0; i < embd; i++) {
-            wte[i] += n->grad[i];
-            wpe[i] += n->grad[i];
-        }
+        vector_add(wte, wte, n->grad, embd);
+        vector_add(wpe, wpe, n->grad, embd);
         break;
     }
     case OP_RMSNORM:
-        rmsnorm_backward(n->grad_x, n->grad, n->x, n->length, &n->norm);
+        rmsnorm_backward(n->grad_x, n->grad, n->x, n->length, coarse_scratch.constants.inverse_n_embd, &n->norm);
         break;
     case OP_QKV: {
         coarse_node *q = layer_matrix(g, n->layer, MATRIX_WQ), *k = layer_matrix(g, n->layer, MATRIX_WK);
@@ -427,22 +484,18 @@ static void node_backward(coarse_graph *g, coarse_node *n)
         coarse_node *qkv = qkv_at(g, n->layer, n->position);
         head_rows(g, n->layer, n->head, n->position);
         attention_head_backward(n->grad, qkv->out + n->head * head_dim, coarse_scratch.key_rows,
-                                coarse_scratch.value_rows, positions, head_dim, n->saved, n->saved + positions,
+                                coarse_scratch.value_rows, positions, head_dim, coarse_scratch.constants.inverse_scale,
+                                n->saved, n->saved + positions,
                                 n->total, qkv->grad + n->head * head_dim, coarse_scratch.grad_key_rows,
                                 coarse_scratch.grad_value_rows, coarse_scratch.grad_weight, coarse_scratch.grad_exp);
         break;
     }
     case OP_LINEAR:
-        if (n->last_row >= 0)
-            linear_backward_row_last(n->grad_x, n->grad_w, n->w, n->x, n->grad, n->rows, n->columns, n->last_row);
-        else
-            linear_backward(n->grad_x, n->grad_w, n->w, n->x, n->grad, n->rows, n->columns);
+        linear_backward(n->grad_x, n->grad_w, n->w, n->x, n->grad, n->rows, n->columns, n->last_row);
         break;
     case OP_ADD:
-        for (int i = 0; i < n->length; i++) {
-            n->grad_x[i] += n->grad[i];
-            n->grad_y[i] += n->grad[i];
-        }
+        vector_add(n->grad_x, n->grad_x, n->grad, n->length);
+        vector_add(n->grad_y, n->grad_y, n->grad, n->length);
         break;
     case OP_RELU:
         for (int i = 0; i < n->length; i++)
@@ -461,23 +514,43 @@ static void node_backward(coarse_graph *g, coarse_node *n)
     }
 }
 
-/* Forward over every node in creation order; returns the step's loss. */
-static double coarse_graph_forward(coarse_graph *g)
+/* Forward over every node in creation order; returns the step's loss. The
+ * walks are compiled for AVX2 and for the baseline (kernel_path.h). */
+static inline double coarse_graph_walk_forward(coarse_graph *g)
 {
     for (size_t id = 0; id < g->node_count; id++)
         node_forward(g, &g->nodes[id]);
     return g->nodes[g->node_count - 1].out[0];
 }
 
+KERNEL_PATH_AVX2 static double coarse_graph_forward_avx2(coarse_graph *g) { return coarse_graph_walk_forward(g); }
+KERNEL_PATH_GENERIC static double coarse_graph_forward_generic(coarse_graph *g) { return coarse_graph_walk_forward(g); }
+
+static double coarse_graph_forward(coarse_graph *g)
+{
+    return kernel_path_avx2() ? coarse_graph_forward_avx2(g) : coarse_graph_forward_generic(g);
+}
+
 /* Backward in reverse creation order, from d loss = 1. */
+static inline void coarse_graph_walk_backward(coarse_graph *g)
+{
+    g->nodes[g->node_count - 1].grad[0] = 1.0;
+    for (size_t id = g->node_count; id-- > 0;)
+        node_backward(g, &g->nodes[id]);
+}
+
+KERNEL_PATH_AVX2 static void coarse_graph_backward_avx2(coarse_graph *g) { coarse_graph_walk_backward(g); }
+KERNEL_PATH_GENERIC static void coarse_graph_backward_generic(coarse_graph *g) { coarse_graph_walk_backward(g); }
+
 static graph_size coarse_graph_backward(coarse_graph *g)
 {
     graph_size size = {g->node_count, g->input_count,
                        g->arena_used * sizeof(double) + g->node_count * sizeof(coarse_node) +
                            g->input_count * sizeof(uint32_t)};
-    g->nodes[g->node_count - 1].grad[0] = 1.0;
-    for (size_t id = g->node_count; id-- > 0;)
-        node_backward(g, &g->nodes[id]);
+    if (kernel_path_avx2())
+        coarse_graph_backward_avx2(g);
+    else
+        coarse_graph_backward_generic(g);
     return size;
 }
 

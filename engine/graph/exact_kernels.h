@@ -13,7 +13,7 @@
  * of node, found by listing every node's parents in the reference's order:
  *   - the lm_head input: the search enters the logits through the target's,
  *     so rows contribute in descending order with the target's last
- *     (linear_backward_row_last);
+ *     (linear_backward with `last`);
  *   - the q/k/v input: the search meets a head's q rows, then its k rows,
  *     then its v rows (q and k alternating at position 0, where the keys are
  *     new too), heads in order (qkv_backward). */
@@ -25,80 +25,343 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <string.h>
+
+#include "parameter_layout.h"
+
+/* SIMD without giving up bit-exactness: a sum keeps its own order, but
+ * independent sums may run side by side. Each lane of an exact_v4 holds one
+ * such sum and adds its terms in the reference's order, with the scalar
+ * code's roundings (mul, then add: -ffp-contract=off). The lanes run across
+ * output rows (linear forward), across input columns (linear backward: each
+ * column's contributions still arrive in the reference's row order), and
+ * across a head's dimensions (attention). GCC's vector extension compiles to
+ * one AVX2 instruction per operation in the KERNEL_PATH_AVX2 copies of the
+ * callers (kernel_path.h), to two SSE2 ones in the baseline copies. Loads
+ * and stores are macros, not functions: no vector is passed to or returned
+ * from a function (whose ABI would differ between the two copies). */
+typedef double exact_v4 __attribute__((vector_size(32)));
+/* Loops over the four accumulators of a kernel carry `#pragma GCC unroll 4`:
+ * fully unrolled, the accumulators stay in registers. */
+/* The same, at any address of a double, aliasing doubles. */
+typedef double exact_v4_unaligned __attribute__((vector_size(32), aligned(8), may_alias));
+
+#define V4_LOAD(p) (*(const exact_v4_unaligned *)(const void *)(p))
+#define V4_STORE(p, v) (*(exact_v4_unaligned *)(void *)(p) = (v))
+#define V4_BROADCAST(x) ((exact_v4){(x), (x), (x), (x)})
+
+/* y[i] = y[i] + x[i] * s */
+static inline void vector_add_scaled(double *y, const double *x, double s, int n)
+{
+    const exact_v4 scale = V4_BROADCAST(s);
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        exact_v4 sum = V4_LOAD(y + i) + V4_LOAD(x + i) * scale;
+        V4_STORE(y + i, sum);
+    }
+    for (; i < n; i++)
+        y[i] = y[i] + x[i] * s;
+}
+
+/* out[i] = x[i] * s */
+static inline void vector_scale(double *out, const double *x, double s, int n)
+{
+    const exact_v4 scale = V4_BROADCAST(s);
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        exact_v4 product = V4_LOAD(x + i) * scale;
+        V4_STORE(out + i, product);
+    }
+    for (; i < n; i++)
+        out[i] = x[i] * s;
+}
+
+/* out[i] = a[i] + b[i] */
+static inline void vector_add(double *out, const double *a, const double *b, int n)
+{
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        exact_v4 sum = V4_LOAD(a + i) + V4_LOAD(b + i);
+        V4_STORE(out + i, sum);
+    }
+    for (; i < n; i++)
+        out[i] = a[i] + b[i];
+}
+
+/* Constants the kernels would otherwise recompute with pow at every call:
+ * the same call gives the same double, so computing it once per shape is
+ * exact (pow((double)n, -1) of rmsnorm; 1 / sqrt(head_dim) of attention,
+ * which the reference writes pow(pow(head_dim, 0.5), -1)). */
+typedef struct exact_constants {
+    double inverse_n_embd, inverse_scale;
+} exact_constants;
+
+static inline exact_constants exact_constants_of(int n_embd, int head_dim)
+{
+    return (exact_constants){pow((double)n_embd, -1.0), pow(pow((double)head_dim, 0.5), -1.0)};
+}
 
 typedef struct rmsnorm_saved {
     double shifted; /* ms + 1e-5, whose pow gives the scale */
     double scale;
 } rmsnorm_saved;
 
-/* ms = (0 + x0*x0 + x1*x1 ...) * pow(n, -1); scale = (ms + 1e-5) ** -0.5. */
-static inline void rmsnorm_forward(double *out, const double *x, int n, rmsnorm_saved *saved)
+/* ms = (0 + x0*x0 + x1*x1 ...) * pow(n, -1); scale = (ms + 1e-5) ** -0.5.
+ * inverse_n is pow(n, -1) (exact_constants). */
+static inline void rmsnorm_forward(double *out, const double *x, int n, double inverse_n, rmsnorm_saved *saved)
 {
     double total = x[0] * x[0] + 0.0;
     for (int i = 1; i < n; i++)
         total = total + x[i] * x[i];
-    saved->shifted = total * pow((double)n, -1.0) + 1e-5;
+    saved->shifted = total * inverse_n + 1e-5;
     saved->scale = pow(saved->shifted, -0.5);
-    for (int i = 0; i < n; i++)
-        out[i] = x[i] * saved->scale;
+    vector_scale(out, x, saved->scale, n);
 }
 
 /* x's gradient gets, after what the caller already added, scale * g_out[i],
- * then x_i * g_S twice (the square node x_i * x_i has x_i as both children). */
-static inline void rmsnorm_backward(double *grad_x, const double *grad_out, const double *x, int n,
+ * then x_i * g_S twice (the square node x_i * x_i has x_i as both children).
+ * Each element's three contributions stay in that order; elements are
+ * independent, so they go four at a time. */
+static inline void rmsnorm_backward(double *grad_x, const double *grad_out, const double *x, int n, double inverse_n,
                                     const rmsnorm_saved *s)
 {
     double grad_scale = 0.0;
-    for (int i = n - 1; i >= 0; i--) {
-        grad_x[i] += s->scale * grad_out[i];
+    for (int i = n - 1; i >= 0; i--)
         grad_scale += x[i] * grad_out[i];
-    }
+    vector_add_scaled(grad_x, grad_out, s->scale, n);
     double grad_shifted = (-0.5 * pow(s->shifted, -1.5)) * grad_scale;
-    double grad_total = pow((double)n, -1.0) * grad_shifted;
-    for (int i = n - 1; i >= 0; i--) {
-        grad_x[i] += x[i] * grad_total;
-        grad_x[i] += x[i] * grad_total;
-    }
+    double grad_total = inverse_n * grad_shifted;
+    vector_add_scaled(grad_x, x, grad_total, n);
+    vector_add_scaled(grad_x, x, grad_total, n);
 }
 
-/* out[o] = 0 + W[o][0] * x[0] + W[o][1] * x[1] + ... */
-static inline void linear_forward(double *out, const double *w, const double *x, int n_out, int n_in)
+/* ---- linear ---- */
+
+/* Forward runs four output rows in the lanes: it reads the weights in
+ * blocks of four rows, column by column, a copy made once per step (the
+ * weights change only in Adam): blocked[b][i][lane] = W[4b + lane][i], the
+ * rows past n_out zero. */
+static inline size_t linear_blocked_size(int n_out, int n_in) { return (size_t)((n_out + 3) / 4) * 4 * (size_t)n_in; }
+
+static inline void linear_block_weights(double *blocked, const double *w, int n_out, int n_in)
 {
-    for (int o = 0; o < n_out; o++) {
-        const double *row = w + (size_t)o * n_in;
-        double total = row[0] * x[0] + 0.0;
-        for (int i = 1; i < n_in; i++)
-            total = total + row[i] * x[i];
-        out[o] = total;
+    for (int b = 0; b < (n_out + 3) / 4; b++) {
+        double *block = blocked + (size_t)b * 4 * n_in;
+        const double *row = w + (size_t)4 * b * n_in;
+        if (4 * b + 4 <= n_out)
+            for (int i = 0; i < n_in; i++) {
+                exact_v4 column = {row[i], row[n_in + i], row[2 * n_in + i], row[3 * n_in + i]};
+                V4_STORE(block + (size_t)i * 4, column);
+            }
+        else
+            for (int lane = 0; lane < 4; lane++)
+                for (int i = 0; i < n_in; i++)
+                    block[(size_t)i * 4 + lane] = 4 * b + lane < n_out ? row[(size_t)lane * n_in + i] : 0.0;
     }
 }
 
-/* One output row: its weights' and its inputs' gradients. */
-static inline void linear_row_backward(double *grad_x, double *grad_row, const double *row, const double *x,
-                                       double grad_out, int n_in)
+/* A variant's blocked copies in one buffer: lm_head, then each layer's six
+ * matrices in the parameters' order (parameter_layout.h), each
+ * linear_blocked_size long; wte and wpe, no linears, have none. The offset
+ * of the matrix of creation index `index`; at model_matrix_count(shape), the
+ * buffer's size. */
+static inline size_t blocked_matrix_offset_at(const model_shape *shape, int index)
 {
-    for (int i = 0; i < n_in; i++) {
-        grad_row[i] += x[i] * grad_out;
-        grad_x[i] += row[i] * grad_out;
+    const int embd = shape->n_embd;
+    const size_t square = linear_blocked_size(embd, embd);
+    const size_t before[MODEL_LAYER_MATRICES + 1] = {
+        0, square, 2 * square, 3 * square, 4 * square, 4 * square + linear_blocked_size(4 * embd, embd),
+        4 * square + linear_blocked_size(4 * embd, embd) + linear_blocked_size(embd, 4 * embd)};
+    if (index <= MATRIX_LM_HEAD)
+        return 0;
+    const int layer = (index - MATRIX_WQ) / MODEL_LAYER_MATRICES, which = (index - MATRIX_WQ) % MODEL_LAYER_MATRICES;
+    return linear_blocked_size(shape->vocab_size, embd) + (size_t)layer * before[MODEL_LAYER_MATRICES] + before[which];
+}
+
+static inline size_t blocked_matrix_offset(const model_shape *shape, int layer, model_matrix matrix)
+{
+    return blocked_matrix_offset_at(shape, model_matrix_index(layer, matrix));
+}
+
+static inline size_t blocked_matrices_size(const model_shape *shape)
+{
+    return blocked_matrix_offset_at(shape, model_matrix_count(shape));
+}
+
+/* Rows 4b..4b+3 of a block's sums, stored up to n_out. */
+static inline void linear_store_block(double *out, const exact_v4 *sum, int b, int n_out)
+{
+    if (4 * b + 4 <= n_out)
+        V4_STORE(out + 4 * b, *sum);
+    else
+        for (int lane = 0; 4 * b + lane < n_out; lane++)
+            out[4 * b + lane] = (*sum)[lane];
+}
+
+/* out[o] = 0 + W[o][0] * x[0] + W[o][1] * x[1] + ..., four blocks (sixteen
+ * rows, four independent chains) at a time, for `positions` inputs: x_p at
+ * x + p * x_stride, out_p at out + p * out_stride. Each group of rows is
+ * applied to every position while its weights are in the cache (floor runs
+ * a layer's positions together; a single position passes 1). */
+static inline void linear_forward_positions(double *out, size_t out_stride, const double *blocked, const double *x,
+                                            size_t x_stride, int positions, int n_out, int n_in)
+{
+    const int blocks = (n_out + 3) / 4;
+    const size_t stride = (size_t)4 * n_in;
+    int b = 0;
+    for (; b + 4 <= blocks; b += 4) {
+        const double *w = blocked + (size_t)b * stride;
+        int p = 0;
+        /* two positions at a time: eight independent chains keep both adders busy */
+        for (; p + 2 <= positions; p += 2) {
+            const double *x0 = x + (size_t)p * x_stride, *x1 = x0 + x_stride;
+            exact_v4 sum0[4], sum1[4], first0 = V4_BROADCAST(x0[0]), first1 = V4_BROADCAST(x1[0]);
+            const exact_v4 zero = V4_BROADCAST(0.0);
+#pragma GCC unroll 4
+            for (int k = 0; k < 4; k++) {
+                sum0[k] = V4_LOAD(w + k * stride) * first0 + zero;
+                sum1[k] = V4_LOAD(w + k * stride) * first1 + zero;
+            }
+            for (int i = 1; i < n_in; i++) {
+                const exact_v4 xi0 = V4_BROADCAST(x0[i]), xi1 = V4_BROADCAST(x1[i]);
+#pragma GCC unroll 4
+                for (int k = 0; k < 4; k++) {
+                    const exact_v4 weights = V4_LOAD(w + k * stride + (size_t)i * 4);
+                    sum0[k] = sum0[k] + weights * xi0;
+                    sum1[k] = sum1[k] + weights * xi1;
+                }
+            }
+#pragma GCC unroll 4
+            for (int k = 0; k < 4; k++) {
+                linear_store_block(out + (size_t)p * out_stride, &sum0[k], b + k, n_out);
+                linear_store_block(out + (size_t)(p + 1) * out_stride, &sum1[k], b + k, n_out);
+            }
+        }
+        for (; p < positions; p++) {
+            const double *xp = x + (size_t)p * x_stride;
+            exact_v4 sum[4], first = V4_BROADCAST(xp[0]), zero = V4_BROADCAST(0.0);
+#pragma GCC unroll 4
+            for (int k = 0; k < 4; k++)
+                sum[k] = V4_LOAD(w + k * stride) * first + zero;
+            for (int i = 1; i < n_in; i++) {
+                const exact_v4 xi = V4_BROADCAST(xp[i]);
+#pragma GCC unroll 4
+                for (int k = 0; k < 4; k++)
+                    sum[k] = sum[k] + V4_LOAD(w + k * stride + (size_t)i * 4) * xi;
+            }
+#pragma GCC unroll 4
+            for (int k = 0; k < 4; k++)
+                linear_store_block(out + (size_t)p * out_stride, &sum[k], b + k, n_out);
+        }
+    }
+    for (; b < blocks; b++) {
+        const double *w = blocked + (size_t)b * stride;
+        for (int p = 0; p < positions; p++) {
+            const double *xp = x + (size_t)p * x_stride;
+            exact_v4 sum = V4_LOAD(w) * V4_BROADCAST(xp[0]) + V4_BROADCAST(0.0);
+            for (int i = 1; i < n_in; i++)
+                sum = sum + V4_LOAD(w + (size_t)i * 4) * V4_BROADCAST(xp[i]);
+            linear_store_block(out + (size_t)p * out_stride, &sum, b, n_out);
+        }
     }
 }
 
-/* Rows in reverse creation order: the last row's contribution first. */
+static inline void linear_forward(double *out, const double *blocked, const double *x, int n_out, int n_in)
+{
+    linear_forward_positions(out, 0, blocked, x, 0, 1, n_out, n_in);
+}
+
+/* Backward runs sixteen input columns at a time: for those columns, every
+ * row in the reference's order adds its share to grad_x (held in registers)
+ * and to its own weights' gradients (each weight gets one contribution per
+ * call, so their order across rows does not matter). A span narrower than
+ * sixteen (the last, when n_in is not a multiple) runs scalar. */
+enum { COLUMN_SPAN = 16 };
+
+typedef struct column_span {
+    int first, width;
+    double *grad_x;
+    exact_v4 sum[COLUMN_SPAN / 4];
+} column_span;
+
+static inline void span_begin(column_span *s, double *grad_x, int first, int n_in)
+{
+    s->first = first;
+    s->width = n_in - first < COLUMN_SPAN ? n_in - first : COLUMN_SPAN;
+    s->grad_x = grad_x + first;
+    #pragma GCC unroll 4
+    for (int k = 0; k < COLUMN_SPAN / 4; k++)
+        s->sum[k] = s->width == COLUMN_SPAN ? (exact_v4)V4_LOAD(s->grad_x + 4 * k) : V4_BROADCAST(0.0);
+}
+
+/* One output row's contribution: grad_row[i] += x[i] * g, grad_x[i] += row[i] * g. */
+static inline void span_row(column_span *s, double *grad_row, const double *row, const double *x, double g)
+{
+    grad_row += s->first, row += s->first, x += s->first;
+    if (s->width == COLUMN_SPAN) {
+        const exact_v4 gv = V4_BROADCAST(g);
+        #pragma GCC unroll 4
+        for (int k = 0; k < COLUMN_SPAN / 4; k++) {
+            exact_v4 grad_w = V4_LOAD(grad_row + 4 * k) + V4_LOAD(x + 4 * k) * gv;
+            V4_STORE(grad_row + 4 * k, grad_w);
+            s->sum[k] = s->sum[k] + V4_LOAD(row + 4 * k) * gv;
+        }
+    } else
+        for (int i = 0; i < s->width; i++) {
+            grad_row[i] += x[i] * g;
+            s->grad_x[i] += row[i] * g;
+        }
+}
+
+static inline void span_end(column_span *s)
+{
+    if (s->width == COLUMN_SPAN)
+        #pragma GCC unroll 4
+        for (int k = 0; k < COLUMN_SPAN / 4; k++)
+            V4_STORE(s->grad_x + 4 * k, s->sum[k]);
+}
+
+/* Where the positions of a batched backward keep their vectors: position
+ * p's at base + p * stride. */
+typedef struct position_rows {
+    double *base;
+    size_t stride;
+} position_rows;
+
+static inline double *position_row(position_rows rows, int p) { return rows.base + (size_t)p * rows.stride; }
+
+/* Rows in reverse creation order, the last row's contribution first; with
+ * last[p] >= 0, row last[p] is skipped there and comes at the very end (the
+ * lm_head rows, last[p] position p's target: see the top of this file). For
+ * `positions` positions, last to first: every weight gets its contributions
+ * in that order, as the reference's backward (positions last to first)
+ * gives them, and each column span's weights and gradients stay in the
+ * cache across the positions. */
+static inline void linear_backward_positions(position_rows grad_x, double *grad_w, const double *w, position_rows x,
+                                             position_rows grad_out, int positions, int n_out, int n_in,
+                                             const int *last)
+{
+    for (int first = 0; first < n_in; first += COLUMN_SPAN)
+        for (int p = positions - 1; p >= 0; p--) {
+            const double *xp = position_row(x, p), *gp = position_row(grad_out, p);
+            const int skip = last ? last[p] : -1;
+            column_span s;
+            span_begin(&s, position_row(grad_x, p), first, n_in);
+            for (int o = n_out - 1; o >= 0; o--)
+                if (o != skip)
+                    span_row(&s, grad_w + (size_t)o * n_in, w + (size_t)o * n_in, xp, gp[o]);
+            if (skip >= 0)
+                span_row(&s, grad_w + (size_t)skip * n_in, w + (size_t)skip * n_in, xp, gp[skip]);
+            span_end(&s);
+        }
+}
+
+/* One position; last < 0 for none. */
 static inline void linear_backward(double *grad_x, double *grad_w, const double *w, const double *x,
-                                   const double *grad_out, int n_out, int n_in)
+                                   const double *grad_out, int n_out, int n_in, int last)
 {
-    for (int o = n_out - 1; o >= 0; o--)
-        linear_row_backward(grad_x, grad_w + (size_t)o * n_in, w + (size_t)o * n_in, x, grad_out[o], n_in);
-}
-
-/* Rows descending, but row `last` last (the lm_head rows, `last` the target). */
-static inline void linear_backward_row_last(double *grad_x, double *grad_w, const double *w, const double *x,
-                                            const double *grad_out, int n_out, int n_in, int last)
-{
-    for (int o = n_out - 1; o >= 0; o--)
-        if (o != last)
-            linear_row_backward(grad_x, grad_w + (size_t)o * n_in, w + (size_t)o * n_in, x, grad_out[o], n_in);
-    linear_row_backward(grad_x, grad_w + (size_t)last * n_in, w + (size_t)last * n_in, x, grad_out[last], n_in);
+    linear_backward_positions((position_rows){grad_x, 0}, grad_w, w, (position_rows){(double *)x, 0},
+                              (position_rows){(double *)grad_out, 0}, 1, n_out, n_in, last >= 0 ? &last : NULL);
 }
 
 /* The weights of one linear: values and gradients. */
@@ -110,39 +373,60 @@ typedef struct linear_weights {
 /* q, k, v rows into the normed input, in the order the reference's search
  * meets them: heads descending; within a head v rows, then k and q rows,
  * alternating when the keys are new at this position (position 0), else all
- * k rows then all q rows. */
+ * k rows then all q rows. For `positions` positions, last to first (as
+ * linear_backward_positions); the first of them is position 0 if
+ * starts_at_zero. */
+static inline void qkv_backward_positions(position_rows grad_normed_rows, position_rows normed_rows, linear_weights q,
+                                          linear_weights k, linear_weights v, position_rows grad_q_rows,
+                                          position_rows grad_k_rows, position_rows grad_v_rows, int positions,
+                                          int n_embd, int n_head, int starts_at_zero)
+{
+    const int head_dim = n_embd / n_head;
+#define QKV_ROW(m, r, g) span_row(&s, (m).grad + (size_t)(r) * n_embd, (m).w + (size_t)(r) * n_embd, normed, (g)[r])
+    for (int first = 0; first < n_embd; first += COLUMN_SPAN)
+        for (int p = positions - 1; p >= 0; p--) {
+            const int first_position = starts_at_zero && p == 0;
+            const double *normed = position_row(normed_rows, p), *grad_q = position_row(grad_q_rows, p);
+            const double *grad_k = position_row(grad_k_rows, p), *grad_v = position_row(grad_v_rows, p);
+            column_span s;
+            span_begin(&s, position_row(grad_normed_rows, p), first, n_embd);
+            for (int h = n_head - 1; h >= 0; h--) {
+                int head_first = h * head_dim, head_last = head_first + head_dim - 1;
+                for (int r = head_last; r >= head_first; r--)
+                    QKV_ROW(v, r, grad_v);
+                for (int r = head_last; r >= head_first; r--) {
+                    QKV_ROW(k, r, grad_k);
+                    if (first_position)
+                        QKV_ROW(q, r, grad_q);
+                }
+                if (!first_position)
+                    for (int r = head_last; r >= head_first; r--)
+                        QKV_ROW(q, r, grad_q);
+            }
+            span_end(&s);
+        }
+#undef QKV_ROW
+}
+
 static inline void qkv_backward(double *grad_normed, const double *normed, linear_weights q, linear_weights k,
                                 linear_weights v, const double *grad_q, const double *grad_k, const double *grad_v,
                                 int n_embd, int n_head, int first_position)
 {
-    const int head_dim = n_embd / n_head;
-    for (int h = n_head - 1; h >= 0; h--) {
-        int first = h * head_dim, last = first + head_dim - 1;
-        for (int r = last; r >= first; r--)
-            linear_row_backward(grad_normed, v.grad + (size_t)r * n_embd, v.w + (size_t)r * n_embd, normed, grad_v[r],
-                                n_embd);
-        for (int r = last; r >= first; r--) {
-            linear_row_backward(grad_normed, k.grad + (size_t)r * n_embd, k.w + (size_t)r * n_embd, normed, grad_k[r],
-                                n_embd);
-            if (first_position)
-                linear_row_backward(grad_normed, q.grad + (size_t)r * n_embd, q.w + (size_t)r * n_embd, normed,
-                                    grad_q[r], n_embd);
-        }
-        if (!first_position)
-            for (int r = last; r >= first; r--)
-                linear_row_backward(grad_normed, q.grad + (size_t)r * n_embd, q.w + (size_t)r * n_embd, normed,
-                                    grad_q[r], n_embd);
-    }
+#define ONE_ROW(pointer) ((position_rows){(double *)(pointer), 0})
+    qkv_backward_positions(ONE_ROW(grad_normed), ONE_ROW(normed), q, k, v, ONE_ROW(grad_q), ONE_ROW(grad_k),
+                           ONE_ROW(grad_v), 1, n_embd, n_head, first_position);
+#undef ONE_ROW
 }
+
+/* ---- attention ---- */
 
 /* One attention head at the newest of `positions` positions. keys[t] and
  * values[t] point at this head's slice of position t's key and value; ex and
  * weight hold `positions` numbers each; returns the softmax total. */
 static inline double attention_head_forward(double *out, const double *q, const double *const *keys,
-                                            const double *const *values, int positions, int head_dim, double *ex,
-                                            double *weight)
+                                            const double *const *values, int positions, int head_dim,
+                                            double inverse_scale, double *ex, double *weight)
 {
-    const double inverse_scale = pow(pow((double)head_dim, 0.5), -1.0);
     double max_logit = 0.0;
     for (int t = 0; t < positions; t++) {
         double dot = q[0] * keys[t][0] + 0.0;
@@ -158,9 +442,16 @@ static inline double attention_head_forward(double *out, const double *q, const 
     for (int t = 1; t < positions; t++)
         total = total + ex[t];
     const double inverse = pow(total, -1.0);
-    for (int t = 0; t < positions; t++)
-        weight[t] = ex[t] * inverse;
-    for (int j = 0; j < head_dim; j++) {
+    vector_scale(weight, ex, inverse, positions);
+    /* out_j = 0 + w_0 v_0[j] + w_1 v_1[j] + ...: the dimensions j in the lanes */
+    int j = 0;
+    for (; j + 4 <= head_dim; j += 4) {
+        exact_v4 sum = V4_BROADCAST(weight[0]) * V4_LOAD(values[0] + j) + V4_BROADCAST(0.0);
+        for (int t = 1; t < positions; t++)
+            sum = sum + V4_BROADCAST(weight[t]) * V4_LOAD(values[t] + j);
+        V4_STORE(out + j, sum);
+    }
+    for (; j < head_dim; j++) {
         double sum = weight[0] * values[0][j] + 0.0;
         for (int t = 1; t < positions; t++)
             sum = sum + weight[t] * values[t][j];
@@ -174,34 +465,35 @@ static inline double attention_head_forward(double *out, const double *q, const 
  * and grad_ex are scratch of `positions` numbers. */
 static inline void attention_head_backward(const double *grad_out, const double *q, const double *const *keys,
                                            const double *const *values, int positions, int head_dim,
-                                           const double *ex, const double *weight, double total, double *grad_q,
-                                           double *const *grad_keys, double *const *grad_values, double *grad_weight,
-                                           double *grad_ex)
+                                           double inverse_scale, const double *ex, const double *weight,
+                                           double total, double *grad_q, double *const *grad_keys,
+                                           double *const *grad_values, double *grad_weight, double *grad_ex)
 {
-    const double inverse_scale = pow(pow((double)head_dim, 0.5), -1.0);
     const double inverse = pow(total, -1.0);
-    for (int t = 0; t < positions; t++)
-        grad_weight[t] = 0.0;
-    /* out_j = sum_t w_t * v_t[j]: chains j descending, terms t descending */
-    for (int j = head_dim - 1; j >= 0; j--)
-        for (int t = positions - 1; t >= 0; t--) {
-            grad_weight[t] += values[t][j] * grad_out[j];
-            grad_values[t][j] += weight[t] * grad_out[j];
-        }
-    /* w_t = ex_t * pow(Z, -1): each t its own pow node, t descending */
+    /* out_j = sum_t w_t * v_t[j]: chains j descending, terms t descending.
+     * Each w_t gets its j terms in descending j, each v_t[j] one term: the
+     * loops can run t outer. */
+    for (int t = positions - 1; t >= 0; t--) {
+        double sum = 0.0;
+        for (int j = head_dim - 1; j >= 0; j--)
+            sum += values[t][j] * grad_out[j];
+        grad_weight[t] = sum;
+        vector_add_scaled(grad_values[t], grad_out, weight[t], head_dim);
+    }
+    /* w_t = ex_t * pow(Z, -1): each t its own pow node, t descending; the
+     * local gradient -1 * pow(Z, -2) is the same double for every t */
+    const double grad_inverse = -1.0 * pow(total, -2.0);
     double grad_total = 0.0;
     for (int t = positions - 1; t >= 0; t--) {
         grad_ex[t] = inverse * grad_weight[t];
-        grad_total += (-1.0 * pow(total, -2.0)) * (ex[t] * grad_weight[t]);
+        grad_total += grad_inverse * (ex[t] * grad_weight[t]);
     }
     for (int t = positions - 1; t >= 0; t--) {
         grad_ex[t] += grad_total;
         /* ex = exp(logit - max); logit = dot * inverse_scale */
         const double grad_dot = inverse_scale * (ex[t] * grad_ex[t]);
-        for (int j = head_dim - 1; j >= 0; j--) {
-            grad_q[j] += keys[t][j] * grad_dot;
-            grad_keys[t][j] += q[j] * grad_dot;
-        }
+        vector_add_scaled(grad_q, keys[t], grad_dot, head_dim); /* the dimensions in the lanes */
+        vector_add_scaled(grad_keys[t], q, grad_dot, head_dim);
     }
 }
 

@@ -49,7 +49,8 @@ def sweep_entries(sweep_json):
 def _point_row(outcome, entry):
     row = {column: None for column in CSV_COLUMNS}
     row.update(variant=outcome["variant"], shape=outcome["shape"], n_embd=outcome["n_embd"],
-               n_layer=outcome["n_layer"], status=outcome["status"], check=checks.FAILED,
+               n_layer=outcome["n_layer"], block_size=outcome.get("block_size"), status=outcome["status"],
+               check=checks.FAILED,
                point_seconds=outcome.get("seconds"))
     if outcome["status"] != "ok":
         return row

@@ -13,9 +13,39 @@ def _number(value, digits=3):
     return f"{value:,.0f}" if value >= 1000 else f"{value:.{digits}g}"
 
 
+def in_main_grid(row, settings):
+    """Whether a row is a point of the grid every variant runs (not one of
+    the larger points only the --large-variants of run_sweep.py run)."""
+    block_size = row.get("block_size") or settings["block_size"]
+    return (row["n_embd"] in settings["n_embd"] and row["n_layer"] in settings["n_layer"]
+            and block_size == settings["block_size"])
+
+
+def large_lines(large_rows):
+    """One line per larger point: each variant's time per step and peak RSS."""
+    by_shape = {}
+    for row in large_rows:
+        by_shape.setdefault(row["shape"], []).append(row)
+    lines = []
+    for shape, shape_rows in sorted(by_shape.items(), key=lambda item: (item[1][0]["parameters"] or 0, item[0])):
+        parts = []
+        for row in sorted(shape_rows, key=lambda row: row["variant"]):
+            if is_measured(row):
+                parts.append(f"{row['variant']} {_number(row['ms_per_step'], 4)} ms/step "
+                             f"({row['peak_rss_bytes'] / 2**20:,.0f} MB)")
+            else:
+                parts.append(f"{row['variant']} {row['status']}")
+        lines.append(f"  - {shape}: " + ", ".join(parts))
+    return lines
+
+
 def table_lines(all_rows, run_json):
     """The README's sweep table: per variant (slowest first) the smallest and
-    the largest size of the run, and the slopes over all sizes; then notes."""
+    the largest size of the grid, and the slopes over all its sizes; then
+    notes, with the larger points of the variants that run them."""
+    settings = run_json["settings"]
+    large_rows = [row for row in all_rows if not in_main_grid(row, settings)]
+    all_rows = [row for row in all_rows if in_main_grid(row, settings)]
     grouped = {variant: rows_ for variant, rows_ in by_variant(all_rows).items() if rows_}
     if not grouped:
         return ["No point of the sweep was measured."]
@@ -72,6 +102,11 @@ def table_lines(all_rows, run_json):
     if depth:
         lines.append(f"- Depth of the depth-first topological sort at {large}: " + ", ".join(
             f"{row['variant']} {row['sort_depth_max']:,} (bound {row['sort_depth_bound']:,})" for row in depth) + ".")
+    if large_rows:
+        lines.append("- Larger sizes, for the variants that build no scalar graph (their memory grows with the "
+                     "activations; the scalar graphs pass their node limit or take minutes a step there), "
+                     "time per step and peak RSS:")
+        lines += large_lines(large_rows)
     lines.append("- Google Benchmark is Debian's build (`library_build_type: debug`); that is the framework's own "
                  "code. Raw data: `results/sweep.json` (Google Benchmark JSON), `results/sweep_run.json`, "
                  "`results/sweep.csv`; plots: `results/sweep_time_vs_nodes.png`, `results/sweep_ns_per_node.png`, "
