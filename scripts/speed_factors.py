@@ -30,7 +30,7 @@ import statistics
 import sys
 import tempfile
 
-from microgpt_bench import files, plotting, processes, readme, stats
+from microgpt_bench import bench_run, files, plotting, processes, readme, stats
 
 PROJECT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SPEED_FACTORS_BLOCK = readme.Block("<!-- speed-factors:begin -->", "<!-- speed-factors:end -->",
@@ -333,6 +333,25 @@ def run_chain_rounds(bench, size, steps, rounds, data=None, variants=CHAIN, torc
     return times
 
 
+def times_from_results(directory):
+    """The chain's and the PyTorch rows' seconds per step at the reference
+    size, by round, from a `make bench` results directory: the same rounds
+    as its table (train_full of each variant; the PyTorch rows in the rounds
+    that ran the baselines, None in the others)."""
+    run = bench_run.load_run(directory)
+    steps = run.run["settings"]["steps"]
+    numbers = [record["round"] for record in run.run["rounds"]]
+    times = {}
+    for row in bench_run.rows(run):
+        key = row.get("variant") or row.get("key")
+        if key in CHAIN or key in [torch_key for torch_key, _, _ in TORCH_ROWS]:
+            times[key] = [row["full"][n] / steps if n in row["full"] else None for n in numbers]
+    missing = [variant for variant in CHAIN if variant not in times]
+    if missing:
+        raise FactorsError(f"{directory}: no timings of {', '.join(missing)} in the run")
+    return times
+
+
 def parse_arguments(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--bench", default=os.path.join(PROJECT_DIR, "build", "microgpt-bench"))
@@ -348,6 +367,9 @@ def parse_arguments(argv):
                         help="python3 with torch for the PyTorch rows of each round (default /usr/bin/python3; "
                         "'' for none)")
     parser.add_argument("--from-json", help="re-render a saved speed_factors.json instead of running")
+    parser.add_argument("--reference-from", metavar="RESULTS_DIR",
+                        help="take the reference size's times from this `make bench` results directory (the "
+                        "rounds of its table) instead of timing them again")
     parser.add_argument("--readme", help="replace the table between this file's speed-factors markers")
     args = parser.parse_args(argv)
     if args.large_steps is None:
@@ -375,9 +397,13 @@ def main(argv=None):
             times_by_size = {}
             steps = {"reference": args.steps, "large": args.large_steps}
             for size in args.sizes:
+                if size == "reference" and args.reference_from:
+                    times_by_size[size] = times_from_results(args.reference_from)
+                    continue
                 times_by_size[size] = run_chain_rounds(args.bench, size, steps[size], args.rounds, args.data,
                                                        torch_python=args.torch_python or None)
             settings = {"rounds": args.rounds, "steps": {s: steps[s] for s in args.sizes},
+                        "reference_from": args.reference_from and "the rounds of the table's run",
                         "bench": os.path.relpath(os.path.abspath(args.bench), PROJECT_DIR),
                         "load_average_after": list(os.getloadavg())}
         table = write_factors(times_by_size, args.output_dir, args.readme, settings)

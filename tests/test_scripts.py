@@ -339,9 +339,16 @@ class TableTest(unittest.TestCase):
 
     def test_optimized_python_with_other_losses_is_flagged(self):
         run = copy.deepcopy(self.run)
-        run.run["rounds"][0]["baselines"]["both"]["losses"][-1] += 1e-12
+        losses = run.run["rounds"][0]["baselines"]["both"]["losses"]
+        losses[-1] += 1e-6
         markdown = bench_table.render(run)
-        self.assertEqual(table_row(markdown, "Optimized Python")[STATUS], "losses differ from the reference")
+        self.assertEqual(table_row(markdown, "Optimized Python")[STATUS],
+                         "losses differ from the reference by up to 1e-06")
+        # within the cap of a reordered sum: shown with its measured tolerance, not as a failure
+        losses[-1] -= 1e-6 - 2e-12
+        markdown = bench_table.render(run)
+        self.assertRegex(table_row(markdown, "Optimized Python")[STATUS], r"^within tol 2(\.\d+)?e-12$")
+        self.assertFalse(checks.is_failure(bench_run.rows(run)[1]["check"]))
 
     def test_full_python_run_is_not_estimated(self):
         run = copy.deepcopy(self.run)
@@ -630,11 +637,11 @@ class HooksTest(unittest.TestCase):
             self.assertIsNone(hooks.run_speed_factors(args, "README.md", directory, directory))
             with open(script + ".args") as f:
                 self.assertEqual(f.read(), "--bench /b/microgpt-bench --output-dir /r --rounds 2 --steps 20 "
-                                           "--readme README.md")
+                                           "--reference-from /r --readme README.md")
             args.factor_sizes = "reference"
             self.assertIsNone(hooks.run_speed_factors(args, None, directory, directory))
             with open(script + ".args") as f:
-                self.assertTrue(f.read().endswith("--steps 20 --sizes reference"))
+                self.assertTrue(f.read().endswith("--steps 20 --sizes reference --reference-from /r"))
             args.factor_sizes = ""  # none: not run
             os.unlink(script + ".args")
             self.assertIsNone(hooks.run_speed_factors(args, None, directory, directory))

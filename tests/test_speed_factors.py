@@ -150,6 +150,29 @@ class Chain(unittest.TestCase):
         self.assertEqual([command[i + 1] for i, word in enumerate(command) if word == "--variant"], ["naive", "floor"])
 
 
+    def test_reference_times_from_a_bench_run(self):
+        """--reference-from: the table's own rounds, per step, a round
+        without a row's run as None; a run without the chain's variants is
+        refused."""
+        fixture = os.path.join(TESTS_DIR, "fixtures", "bench_small")
+        with self.assertRaisesRegex(speed_factors.FactorsError, "no timings of arena"):
+            speed_factors.times_from_results(fixture)
+        chain = speed_factors.CHAIN
+        try:
+            speed_factors.CHAIN = ("naive", "fused", "tape")
+            times = speed_factors.times_from_results(fixture)
+        finally:
+            speed_factors.CHAIN = chain
+        with open(os.path.join(fixture, "run.json")) as f:
+            steps = json.load(f)["settings"]["steps"]
+        with open(os.path.join(fixture, "benchmark-round-02.json")) as f:
+            entry = next(e for e in json.load(f)["benchmarks"] if e["name"].startswith("train_full/fused"))
+        self.assertEqual(len(times["fused"]), 3)
+        self.assertAlmostEqual(times["fused"][1], entry["real_time"] * {"ns": 1e-9, "us": 1e-6, "ms": 1e-3,
+                                                                       "s": 1.0}[entry["time_unit"]] / steps)
+        self.assertNotIn("both", times)
+
+
 class SameOrderLinks(unittest.TestCase):
     """The chain's claims about accumulation order, checked on the programs."""
 

@@ -25,6 +25,8 @@ def run_speed_factors(args, readme, work_dir, scripts_dir=SCRIPTS_DIR):
     command = [args.python or sys.executable, script, "--bench", args.bench, "--output-dir", args.output_dir,
                "--rounds", str(args.rounds), "--steps", str(args.steps)]
     command += ["--sizes", sizes] if sizes else []
+    # The reference size: the rounds the table was just made from, not new ones.
+    command += ["--reference-from", args.output_dir]
     command += (["--data", args.data] if args.data else []) + (["--readme", readme] if readme else [])
     log(f"speed factors: {' '.join(command[1:])}")
     stem = os.path.join(work_dir, "speed_factors")
