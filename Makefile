@@ -167,3 +167,14 @@ compare:
 
 run-compare: check-plot-python
 	$(PLOT_PYTHON) $(COMPARE_PY) benchmarks $(A) $(B)
+
+# Stability of the table (scripts/compare_runs.py --help; docs/benchmarking.md):
+# two runs' row order, ratio changes and instruction counts, e.g. of two
+# `make bench` runs in a row: make stability A=/tmp/run1 B=/tmp/run2. The
+# block goes to stdout, and with README=FILE between its stability markers.
+# Exit 1 when the counts of one build disagree by more than 0.1%.
+.PHONY: stability
+
+stability:
+	@test -n "$(A)" -a -n "$(B)" || { echo "usage: make stability A=results_dir B=results_dir [README=README.md]" >&2; exit 2; }
+	python3 scripts/compare_runs.py $(A) $(B) $(if $(README),--readme $(README))

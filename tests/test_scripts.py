@@ -3,7 +3,8 @@
 
 The table (medians, spreads, ratios within rounds, ties, the unstable mark,
 the instruction column), the README block and when it is written, the plots,
-atomic writing, the writability check and the git state, on the fixture and
+atomic writing, the writability check, the git state and the comparison of
+two runs (scripts/compare_runs.py), on the fixture and
 on copies of it edited to hold a crashed variant, wrong gradients, a failed
 baseline, unsteady rounds and instruction counts. Needs a python3 that can
 import matplotlib (ctest runs it with the one CMake found). The harness
@@ -27,10 +28,11 @@ PROJECT_DIR = os.path.dirname(TESTS_DIR)
 FIXTURE_DIR = os.path.join(TESTS_DIR, "fixtures", "bench_small")
 sys.path.insert(0, os.path.join(PROJECT_DIR, "scripts"))
 
+import compare_runs  # noqa: E402
 import make_table  # noqa: E402
 import plot_results  # noqa: E402
 from microgpt_bench import (bench_plots, bench_run, bench_table, checks, files, hooks, instructions,  # noqa: E402
-                            metadata, readme, stats, step_times)
+                            metadata, readme, run_comparison, stats, step_times)
 
 README_TEXT = """# Project
 
@@ -727,6 +729,121 @@ class ReadmeBlockTest(unittest.TestCase):
         self.assertIn("<!-- sweep-table:begin -->\nnew sweep\n<!-- sweep-table:end -->", updated)
         with self.assertRaisesRegex(files.ResultsError, "around the sweep table"):
             readme.replace_block(README_TEXT, "", readme.SWEEP_TABLE)
+
+
+def with_instructions(run, counts, commit="c0ffee"):
+    """A copy of the run with instructions.json holding counts ({variant: per step}) of a clean build."""
+    run = copy.deepcopy(run)
+    run.run["instructions"] = {"note": "callgrind", "file": bench_run.INSTRUCTIONS_FILE}
+    run.run["git"] = {"commit": commit, "dirty": False, "changes": []}
+    build = {"c_compiler": "GNU 12.2.0", "build_type": "Release", "c_flags": "-O2", "sanitize": False, "libc": "2.36"}
+    return run._replace(instructions={"steps": 5, "build": build, "variants": {
+        name: {"instructions_per_step": value} for name, value in counts.items()}})
+
+
+class CompareRunsTest(unittest.TestCase):
+    """scripts/compare_runs.py on two copies of the fixture, one of them altered."""
+
+    COUNTS = {"naive": 9.0e6, "stack": 8.0e6, "fused": 5.0e6, "both": 4.0e6, "tape": 1.0e6, "seed_stack": 8.0e6}
+
+    def setUp(self):
+        self.work = tempfile.TemporaryDirectory()
+        self.a_dir, self.b_dir = (os.path.join(self.work.name, name) for name in ("a", "b"))
+        os.makedirs(self.a_dir)
+        os.makedirs(self.b_dir)
+
+    def tearDown(self):
+        self.work.cleanup()
+
+    def compare(self, run_a, run_b, *extra):
+        write_run(self.a_dir, run_a)
+        write_run(self.b_dir, run_b)
+        return self.main(self.a_dir, self.b_dir, *extra)
+
+    def main(self, *argv):
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            status = compare_runs.main(list(argv))
+        return status, out.getvalue(), err.getvalue()
+
+    def test_order_kept_and_counts_agree(self):
+        run = with_instructions(load_fixture(), self.COUNTS)
+        slower = run
+        for variant in ("naive", "tape"):  # every round 10% slower: same order, a ratio of +10%
+            slower = with_times(slower, variant, "train_full",
+                                [1.1 * seconds(e) for e in entries_of(run, variant, "train_full")])
+        status, out, err = self.compare(run, slower)
+        self.assertEqual((status, err), (0, ""))
+        self.assertIn("- Order in A (fastest first, = tied): 1 tape · =2 both, fused · =4 stack, naive.", out)
+        self.assertIn("in either run kept their order", out)
+        self.assertIn("| naive | +10.0% |", out)
+        self.assertRegex(out, r"Largest change of the time: (naive|tape), \+10\.0%")
+        self.assertIn("largest difference 0.000% (naive), allowed 0.1%: the counts agree.", out)
+
+    def test_order_swapped_among_rows_set_apart_is_flagged(self):
+        run = load_fixture()
+        tape, naive = (sorted(seconds(e) for e in entries_of(run, v, "train_full")) for v in ("tape", "naive"))
+        self.assertLess(tape[-1], naive[0], "the fixture's tape and naive must be set apart")
+        swapped = with_times(with_times(run, "tape", "train_full", naive), "naive", "train_full", tape)
+        # both and fused are tied (=2): their order swapping is not a change of the table
+        both, fused = ([seconds(e) for e in entries_of(run, v, "train_full")] for v in ("both", "fused"))
+        swapped = with_times(with_times(swapped, "both", "train_full", fused), "fused", "train_full", both)
+        status, out, _ = self.compare(run, swapped)
+        self.assertEqual(status, 0)
+        self.assertIn("changed order: ", out)
+        self.assertIn("tape before naive in A, after it in B", out)
+        changed = out.split("changed order: ")[1].splitlines()[0]
+        self.assertNotIn("both before fused", changed)
+        self.assertNotIn("fused before both", changed)
+
+    def test_instruction_mismatch_of_one_build_fails(self):
+        run = with_instructions(load_fixture(), self.COUNTS)
+        counts = dict(self.COUNTS, stack=self.COUNTS["stack"] * 1.002)
+        status, out, err = self.compare(run, with_instructions(load_fixture(), counts))
+        self.assertEqual(status, 1)
+        self.assertIn("largest difference 0.200% (stack)", out)
+        self.assertIn("DISAGREE for stack", out)
+        self.assertEqual(len(err.splitlines()), 1)
+        self.assertIn("stack: 8,000,000 vs 8,016,000", err)
+        # within 0.1%: agree
+        counts = dict(self.COUNTS, stack=self.COUNTS["stack"] * 1.0005)
+        self.assertEqual(self.compare(run, with_instructions(load_fixture(), counts))[0], 0)
+        # another commit may cost otherwise: said, not a failure
+        status, out, _ = self.compare(run, with_instructions(load_fixture(), dict(self.COUNTS, stack=9e6), "beef"))
+        self.assertEqual(status, 0)
+        self.assertIn("differ for stack, expected: different commits.", out)
+
+    def test_readme_block_and_output_file(self):
+        path, output = os.path.join(self.work.name, "README.md"), os.path.join(self.work.name, "block.md")
+        with open(path, "w") as f:
+            f.write("Intro.\n<!-- stability:begin -->\nold\n<!-- stability:end -->\nTail.\n")
+        run = load_fixture()
+        status, out, _ = self.compare(run, run, "--readme", path, "--output", output)
+        self.assertEqual((status, out), (0, ""))
+        with open(path) as f, open(output) as g:
+            text, block = f.read(), g.read()
+        self.assertEqual(text, "Intro.\n<!-- stability:begin -->\n" + block + "<!-- stability:end -->\nTail.\n")
+        self.assertEqual(block, run_comparison.compare(self.a_dir, self.b_dir).markdown)
+
+    def test_bad_input_is_one_line_and_exit_2(self):
+        run = load_fixture()
+        write_run(self.a_dir, run)
+        readme_path = os.path.join(self.work.name, "README.md")
+        with open(readme_path, "w") as f:
+            f.write("no markers\n")
+        broken = copy.deepcopy(run)
+        del broken.run["settings"]
+        write_run(self.b_dir, broken)
+        cases = {"missing directory": (self.a_dir, os.path.join(self.work.name, "missing")),
+                 "not a results directory": (self.a_dir, self.work.name),
+                 "incomplete run.json": (self.a_dir, self.b_dir),
+                 "README without markers": (self.a_dir, self.a_dir, "--readme", readme_path)}
+        for name, argv in cases.items():
+            with self.subTest(name):
+                status, out, err = self.main(*argv)
+                self.assertEqual((status, out), (2, ""))
+                self.assertEqual(len(err.splitlines()), 1, err)
+                self.assertTrue(err.startswith("compare_runs: "), err)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 The entry points in scripts/ (run_bench.py, make_table.py, plot_results.py,
 run_sweep.py, make_sweep_table.py, plot_sweep.py, count_instructions.py,
-plot_step_time.py) parse their arguments and call these modules; none
+plot_step_time.py, compare_runs.py) parse their arguments and call these modules; none
 imports another entry point.
 
   files      atomic writes, JSON in and out, staging a run's outputs, the
@@ -19,6 +19,8 @@ imports another entry point.
   instructions  instructions per training step under callgrind (C variants
              and the Python reference), the regression baseline and its check
   step_times the per-step times the harness records, merged and plotted
+  run_comparison  two runs compared: row order, ratio changes, instruction
+             counts (the table's stability)
   hooks      optional programs other parts add (speed factors), called when
              present
   bench_table, bench_plots   the table and plots of a `make bench` run
