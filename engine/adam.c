@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "checked.h"
 #include "exact_pow.h"
@@ -20,7 +21,6 @@ void adam_buffers_init(adam_buffers *buffers, size_t count)
     buffers->m = calloc_checked(count, sizeof *buffers->m);
     buffers->v = calloc_checked(count, sizeof *buffers->v);
     buffers->square = calloc_checked(scratch, sizeof *buffers->square);
-    buffers->root = calloc_checked(scratch, sizeof *buffers->root);
     buffers->need_pow = calloc_checked(scratch, sizeof *buffers->need_pow);
     buffers->count = count;
     buffers->steps = buffers->slow_squares = buffers->slow_roots = 0;
@@ -31,7 +31,6 @@ void adam_buffers_free(adam_buffers *buffers)
     free(buffers->m);
     free(buffers->v);
     free(buffers->square);
-    free(buffers->root);
     free(buffers->need_pow);
 }
 
@@ -45,8 +44,14 @@ static inline uint64_t any_of_eight(const uint64_t *need_pow)
     return any;
 }
 
-/* pow where need_pow says the fast path was not proven (exact_pow.h), for
- * g ** 2 and v_hat ** 0.5; each returns how many it called. */
+/* The step's constants: loop-invariant, the same doubles the reference
+ * computes per parameter. */
+typedef struct adam_constants {
+    double lr_t, bias1, bias2, beta1, beta2, keep1, keep2, eps;
+} adam_constants;
+
+/* pow(g, 2.0) where need_pow says g * g was not proven (exact_pow.h); returns
+ * how many it called, as adam_fix_roots does. */
 static inline size_t adam_fix_squares(double *restrict square, double *restrict grad,
                                       const uint64_t *restrict need_pow, size_t count)
 {
@@ -62,34 +67,43 @@ static inline size_t adam_fix_squares(double *restrict square, double *restrict 
     return slow;
 }
 
-static inline size_t adam_fix_roots(double *restrict root, const double *restrict v, double bias2,
-                                    const uint64_t *restrict need_pow, size_t count)
+/* The parameters whose v_hat ** 0.5 was not proven: their data was left as
+ * it was; update it with pow's root. */
+static inline size_t adam_fix_roots(double *restrict data, const double *restrict m, const double *restrict v,
+                                    const adam_constants *c, const uint64_t *restrict need_pow, size_t count)
 {
     size_t slow = 0, i = 0;
     for (; i + 8 <= count; i += 8)
         if (any_of_eight(need_pow + i))
             for (size_t j = i; j < i + 8; j++)
                 if (need_pow[j])
-                    root[j] = pow(v[j] / bias2, 0.5), slow++;
+                    data[j] -= c->lr_t * (m[j] / c->bias1) / (pow(v[j] / c->bias2, 0.5) + c->eps), slow++;
     for (; i < count; i++)
         if (need_pow[i])
-            root[i] = pow(v[i] / bias2, 0.5), slow++;
+            data[i] -= c->lr_t * (m[i] / c->bias1) / (pow(v[i] / c->bias2, 0.5) + c->eps), slow++;
     return slow;
 }
 
-/* The step's constants: loop-invariant, the same doubles the reference
- * computes per parameter. */
-typedef struct adam_constants {
-    double lr_t, bias1, bias2, beta1, beta2, keep1, keep2, eps;
-} adam_constants;
+/* where mask's bits are set, a's bits; elsewhere b's: integer logic, so the
+ * loop it is in has no branch and vectorizes. */
+static inline double select_bits(uint64_t mask, double a, double b)
+{
+    uint64_t bits = (exact_pow_bits(a) & mask) | (exact_pow_bits(b) & ~mask);
+    double result;
+    memcpy(&result, &bits, sizeof result);
+    return result;
+}
 
-/* One chunk of `count` parameters: data, grad, m, v point at its first. */
+/* One chunk of `count` parameters: data, grad, m, v point at its first. Two
+ * vectorized passes, each followed by a scan over its flags: g ** 2, then
+ * everything else (a third pass for the update alone, reading the roots back
+ * from scratch, costs more than the select that makes it unnecessary). */
 static inline void adam_chunk(adam_buffers *buffers, const adam_constants *c, double *restrict data,
                               double *restrict grad, double *restrict m, double *restrict v, size_t count)
 {
     const double lr_t = c->lr_t, bias1 = c->bias1, bias2 = c->bias2, beta1 = c->beta1, beta2 = c->beta2;
     const double keep1 = c->keep1, keep2 = c->keep2, eps = c->eps;
-    double *restrict square = buffers->square, *restrict root = buffers->root;
+    double *restrict square = buffers->square;
     uint64_t *restrict need_pow = buffers->need_pow;
 
     /* g ** 2 */
@@ -100,21 +114,22 @@ static inline void adam_chunk(adam_buffers *buffers, const adam_constants *c, do
     }
     buffers->slow_squares += adam_fix_squares(square, grad, need_pow, count);
 
-    /* moments, then v_hat ** 0.5 */
+    /* moments, v_hat ** 0.5 and the update, in one pass; where the root is
+     * not proven, data keeps its old value (a select, not a branch) and
+     * adam_fix_roots updates it with pow's root */
     for (size_t i = 0; i < count; i++) {
-        m[i] = beta1 * m[i] + keep1 * grad[i];
+        double new_m = beta1 * m[i] + keep1 * grad[i];
+        m[i] = new_m;
         grad[i] = 0.0; /* its last use: the reference's p.grad = 0 */
-        v[i] = beta2 * v[i] + keep2 * square[i];
-        double v_hat = v[i] / bias2, y = sqrt(v_hat);
-        root[i] = y;
-        need_pow[i] = !square_root_is_proven(v_hat, y);
+        double new_v = beta2 * v[i] + keep2 * square[i];
+        v[i] = new_v;
+        double v_hat = new_v / bias2, root = sqrt(v_hat);
+        uint64_t slow = (uint64_t)!square_root_is_proven(v_hat, root);
+        double m_hat = new_m / bias1, old = data[i];
+        data[i] = select_bits((uint64_t)0 - slow, old, old - lr_t * m_hat / (root + eps));
+        need_pow[i] = slow;
     }
-    buffers->slow_roots += adam_fix_roots(root, v, bias2, need_pow, count);
-
-    for (size_t i = 0; i < count; i++) {
-        double m_hat = m[i] / bias1;
-        data[i] -= lr_t * m_hat / (root[i] + eps);
-    }
+    buffers->slow_roots += adam_fix_roots(data, m, v, c, need_pow, count);
 }
 
 static inline void adam_step_body(adam_buffers *buffers, double *restrict data, double *restrict grad,

@@ -13,8 +13,8 @@
 
 typedef struct adam_buffers {
     double *m, *v;           /* the moments, [count] */
-    double *square, *root;   /* scratch, [count] */
-    uint64_t *need_pow;      /* scratch, [count]: 64-bit like the doubles, so the loops vectorize */
+    double *square;          /* scratch, one chunk */
+    uint64_t *need_pow;      /* scratch, one chunk: 64-bit like the doubles, so the loops vectorize */
     size_t count;
     /* Since init: steps, and elements whose g ** 2 or v_hat ** 0.5 took
      * the slow path (a call to pow). */

@@ -58,10 +58,14 @@ int main(void)
     for (int i = 0; near < 4000000; i++) {
         double x = ldexp(1.0 + python_random_random(&rng), (int)(python_random_uint32(&rng) % 128) - 64);
         double y = x * x, ulp = exact_pow_ulp(y);
-        if (fabs(exact_product_error(x, x, y)) > 0.4 * ulp)
+        double error = exact_square_error(x, y);
+        CHECK(error == fma(x, x, -y), "exact_square_error(%a) = %a, fma gives %a", x, error, fma(x, x, -y));
+        if (fabs(error) > 0.4 * ulp)
             compare(x), near++;
         double root = sqrt(x), product = root * root;
-        double residual = (x - product) - exact_product_error(root, root, product);
+        double residual = (x - product) - exact_square_error(root, product);
+        CHECK(residual == fma(-root, root, x), "square root residual of %a: %a, fma gives %a", x, residual,
+              fma(-root, root, x));
         if (fabs(residual) > 0.4 * 2.0 * root * exact_pow_ulp(root))
             compare(x), near++;
     }
