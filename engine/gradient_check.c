@@ -94,7 +94,7 @@ gradient_check_result gradient_check(const microgpt_variant *variant, const micr
     double *actual = gradients_of(variant, data, &sized, documents, result.documents, &parameter_count);
     if (parameter_count != reference_count) {
         result.status = GRADIENTS_WRONG;
-        result.max_reference_difference = result.max_relative_difference = INFINITY;
+        result.max_reference_difference = result.max_relative_difference = HUGE_VAL;
     }
     for (size_t d = 0; parameter_count == reference_count && d < result.documents; d++) {
         const double *g = actual + d * parameter_count, *reference_g = expected + d * parameter_count;

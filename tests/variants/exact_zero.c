@@ -20,7 +20,7 @@
 #undef value_mul
 static inline value_t value_mul(value_t a, value_t b)
 {
-    return node_binary(a->data * b->data, a, nextafter(b->data, INFINITY), b, nextafter(a->data, INFINITY));
+    return node_binary(a->data * b->data, a, nextafter(b->data, HUGE_VAL), b, nextafter(a->data, HUGE_VAL));
 }
 #endif
 
