@@ -13,3 +13,11 @@ def variant_facts(build_dir):
     if result.returncode != 0:
         raise SystemExit(f"{program} --json failed (is the build complete?): {result.stderr}")
     return json.loads(result.stdout)
+
+
+def is_sanitizer_build(build_dir):
+    """Whether the build is the AddressSanitizer one (harness/CMakeLists.txt
+    writes generated/build_flags.json): valgrind cannot run its programs, and
+    its allocator keeps no glibc heap statistics."""
+    with open(os.path.join(build_dir, "generated", "build_flags.json"), encoding="utf-8") as text:
+        return bool(json.load(text)["sanitize"])

@@ -36,6 +36,7 @@ RUN_BENCH = os.path.join(PROJECT_DIR, "scripts", "run_bench.py")
 sys.path.insert(0, os.path.join(PROJECT_DIR, "scripts"))
 
 from microgpt_bench import bench_run  # noqa: E402  (which baselines a run has)
+import registry  # noqa: E402  (tests/registry.py: the build's facts)
 
 SMALL = ["--steps", "4", "--k-steps", "2", "--rounds", "2", "--baseline-rounds", "1", "--phase-iterations", "3",
          "--instruction-steps", "0", "--factor-sizes", ""]  # speed factors: tests/test_speed_factors.py
@@ -157,6 +158,8 @@ class BenchSmokeTest(unittest.TestCase):
     def test_instruction_column_is_filled(self):
         if shutil.which("valgrind") is None:
             self.skipTest("valgrind is not installed: nothing fills the instruction column")
+        if registry.is_sanitizer_build(os.path.dirname(self.bench)):
+            self.skipTest("a sanitizer build: valgrind cannot run its programs, nothing is counted")
         # Two variants, one round, no Python rows: the Python counts take a
         # minute under callgrind (tests/test_instructions.py counts one).
         counted = ["naive", "floor"]
