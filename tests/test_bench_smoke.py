@@ -82,7 +82,10 @@ class BenchSmokeTest(unittest.TestCase):
     def run_bench(self, *arguments, bench=None, environment=None):
         command = [sys.executable, RUN_BENCH, "--bench", bench or self.bench, "--output-dir", self.output,
                    *SMALL, *arguments]
-        return subprocess.run(command, capture_output=True, text=True, timeout=100,
+        # ctest's TIMEOUT bounds the test (120 s; 600 s for a sanitizer build,
+        # whose run takes minutes on a loaded machine): this one only stops a
+        # hung run within it.
+        return subprocess.run(command, capture_output=True, text=True, timeout=540,
                               env=dict(os.environ, **(environment or {})))
 
     def load(self, name):
