@@ -60,7 +60,8 @@ def render(all_runs, window=DEFAULT_WINDOW, run_count=1):
         raise ResultsError("no step times to plot")
     plt = pyplot()
     variants = sorted({variant for variant, _ in all_runs})
-    colours = plt.get_cmap("tab10")
+    # Ten colours, then the same ten dashed: every variant its own line.
+    colours, styles = plt.get_cmap("tab10"), ("-", "--", ":")
     figure, axes = plt.subplots(figsize=(9, 5.5))
     labelled = set()
     for variant, seconds in all_runs:
@@ -68,7 +69,8 @@ def render(all_runs, window=DEFAULT_WINDOW, run_count=1):
             continue
         milliseconds = [1e3 * value for value in seconds]
         axes.plot(range(1, len(milliseconds) + 1), rolling_median(milliseconds, window),
-                  color=colours(variants.index(variant) % 10), linewidth=1.2, alpha=0.85,
+                  color=colours(variants.index(variant) % 10), linestyle=styles[variants.index(variant) // 10 % 3],
+                  linewidth=1.2, alpha=0.85,
                   label=None if variant in labelled else variant)
         labelled.add(variant)
     axes.set_yscale("log")
