@@ -21,7 +21,8 @@ Graph size: the autograd nodes reachable from each step's loss (a walk over
 grad_fn.next_functions, AccumulateGrad nodes of the parameters included),
 counted outside the timed region. Time: the training loop only.
 Run with a python3 that has torch (Debian's python3-torch: /usr/bin/python3).
-Exit status: 0; 2 on bad input or when torch cannot be imported.
+Exit status: 0; 2 on bad input; 3 when torch cannot be imported (the
+benchmark shows its rows as "not measured").
 """
 import argparse
 import json
@@ -33,6 +34,7 @@ import tempfile
 import time
 
 import microgpt_reference
+from microgpt_bench.checks import NOT_MEASURED_EXIT
 
 MODES = ("position", "sequence")
 LEARNING_RATE, BETA1, BETA2, EPS_ADAM = 0.01, 0.85, 0.99, 1e-8
@@ -283,7 +285,7 @@ def main(argv=None):
     reason = torch_unavailable_reason()
     if reason:
         print(f"microgpt_torch: {reason}", file=sys.stderr)
-        return 2
+        return NOT_MEASURED_EXIT
     import torch
     default_threads = torch.get_num_threads()
     if args.threads:

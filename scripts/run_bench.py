@@ -130,11 +130,14 @@ def run_baseline(args, baseline, steps, stem, label):
         command += ["--data", args.data]
     outcome, report = processes.run_json_process(command, stem, args.timeout)
     report = dict(report or {}, status=outcome["status"], wall_seconds=outcome["seconds"])
+    if outcome["exit_code"] == checks.NOT_MEASURED_EXIT:  # it cannot run here (torch missing): its reason
+        reason = processes.tail(stem + ".err", 1).split(": ", 1)[-1]
+        report.update(status=f"{checks.NOT_MEASURED}: {reason}", not_measured=True)
     if outcome["status"] == "ok":
         log(f"[{label}] {baseline.label}: training {report['train_seconds']:.2f} s "
             f"({1e3 * report['train_seconds'] / steps:.1f} ms/step)")
     else:
-        log(f"[{label}] {baseline.label}: {outcome['status']}")
+        log(f"[{label}] {baseline.label}: {report['status']}")
     return report
 
 

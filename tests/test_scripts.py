@@ -339,6 +339,18 @@ class TableTest(unittest.TestCase):
         self.assertEqual(table_row(markdown, "Optimized Python")[STATUS], "not compared")
         self.assertTrue(checks.is_failure(bench_run.rows(run)[0]["check"]))
 
+    def test_baseline_that_cannot_run_here_is_not_measured(self):
+        """A baseline program that exits with NOT_MEASURED_EXIT (PyTorch
+        without torch): its row says why, has no figures, and fails nothing."""
+        run = copy.deepcopy(self.run)
+        for record in run.run["rounds"][:2]:
+            record["baselines"]["both"] = {"status": "not measured: torch cannot be imported", "not_measured": True}
+        markdown = bench_table.render(run)
+        row = table_row(markdown, "Optimized Python")
+        self.assertEqual(row[STATUS], "not measured: torch cannot be imported")
+        self.assertEqual(row[VS_PYTHON], MISSING)
+        self.assertFalse(any(checks.is_failure(r["check"]) for r in bench_run.rows(run)))
+
     def test_optimized_python_with_other_losses_is_flagged(self):
         run = copy.deepcopy(self.run)
         losses = run.run["rounds"][0]["baselines"]["both"]["losses"]

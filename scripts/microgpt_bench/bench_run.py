@@ -227,6 +227,10 @@ def _baseline_row(baseline, run_rounds, settings, reference, instructions):
     reports = [(r["round"], r["baselines"][baseline.key]) for r in run_rounds if baseline.key in r.get("baselines", {})]
     if not reports:
         return None
+    unavailable = [report["status"] for _, report in reports if report.get("not_measured")]
+    if unavailable:
+        row["check"], row["status"] = checks.NOT_MEASURED, unavailable[0]
+        return row
     failed = [report["status"] for _, report in reports if report.get("status", "ok") != "ok"]
     if failed:
         row["check"], row["status"] = checks.FAILED, failed[0]

@@ -13,6 +13,11 @@ WRONG = "wrong"
 NEGATIVE_CONTROL = "negative control"  # wrong on purpose (VARIANT_EXPECTED_WRONG)
 FAILED = "failed"  # the process crashed, hung or wrote nothing usable
 UNCHECKED = "unchecked"  # an entry without the verdict counters
+NOT_MEASURED = "not measured"  # a baseline that cannot run here (PyTorch missing): no row, no failure
+
+# The exit status of a baseline program that cannot run on this machine
+# (scripts/microgpt_torch.py without torch), as opposed to one that failed.
+NOT_MEASURED_EXIT = 3
 
 _BY_GRADIENT_STATUS = {0: EXACT, 1: TOLERANT, 2: WRONG}
 
@@ -42,6 +47,12 @@ def is_result(check):
 def is_failure(check):
     """Verdicts that make `make bench` and `make sweep` exit non-zero."""
     return check in (WRONG, FAILED, UNCHECKED)
+
+
+def has_measurement(check):
+    """Whether the row has times and losses: not for a process that failed,
+    nor for a baseline that cannot run here."""
+    return check not in (FAILED, NOT_MEASURED)
 
 
 def status_text(entry):
