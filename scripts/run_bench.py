@@ -27,7 +27,7 @@ and the table between README.md's marker lines with --readme, or with
 directory is results/. The output directory and the README are checked
 before the first measurement; everything is staged and renamed into place
 at the end, so an interrupted or broken run leaves the previous results.
-Then scripts/speed_factors.py, when there, runs on the new results.
+Then scripts/speed_factors.py runs on the new results.
 Exit status: 0; 1 when a variant crashed or has wrong gradients, or a
 baseline failed (after all rows are written); 2 on bad input.
 """
@@ -239,7 +239,7 @@ def bench(args):
     if args.instruction_steps and not instructions.valgrind_path():
         log("instructions: valgrind is not installed; the instruction column will say \"not counted\"")
 
-    baselines = bench_run.baselines() if not args.skip_python else ()
+    baselines = bench_run.BASELINES if not args.skip_python else ()
     started, load_before, git = time.monotonic(), metadata.load_average(), metadata.git_state()
     with tempfile.TemporaryDirectory(prefix="microgpt-bench-") as work_dir:
         records, files, failed, steps = run_rounds(args, variants, baselines, work_dir)

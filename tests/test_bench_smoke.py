@@ -139,7 +139,7 @@ class BenchSmokeTest(unittest.TestCase):
         run = self.load("run.json")
         self.assertEqual(run["settings"]["python_steps"], 2)
         self.assertEqual([record["order"] for record in run["rounds"]], [variants, variants[1:] + variants[:1]])
-        expected = sorted(baseline.key for baseline in bench_run.baselines())
+        expected = sorted(baseline.key for baseline in bench_run.BASELINES)
         self.assertEqual([sorted(record.get("baselines", {})) for record in run["rounds"]], [expected, []])
         baselines = run["rounds"][0]["baselines"]
         self.assertEqual(baselines["naive"]["status"], "ok")

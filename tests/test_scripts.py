@@ -640,11 +640,10 @@ class StepTimesTest(unittest.TestCase):
 
 
 class HooksTest(unittest.TestCase):
-    def test_speed_factors_run_after_the_rounds_when_there(self):
+    def test_speed_factors_run_after_the_rounds(self):
         args = argparse.Namespace(python=sys.executable, bench="/b/microgpt-bench", output_dir="/r", rounds=2, steps=20,
                                   data=None)
         with tempfile.TemporaryDirectory() as directory, contextlib.redirect_stdout(io.StringIO()):
-            self.assertIsNone(hooks.run_speed_factors(args, None, directory, directory))
             script = os.path.join(directory, hooks.SPEED_FACTORS)
             with open(script, "w") as f:
                 f.write("import sys\nopen(sys.argv[0] + '.args', 'w').write(' '.join(sys.argv[1:]))\n")
@@ -666,14 +665,12 @@ class HooksTest(unittest.TestCase):
             failure = hooks.run_speed_factors(args, None, directory, directory)
         self.assertEqual(failure, "speed_factors.py failed (exit status 1): no chain here")
 
-    def test_torch_baseline_joins_when_its_script_is_there(self):
-        with tempfile.TemporaryDirectory() as directory:
-            self.assertEqual(bench_run.baselines(directory), bench_run.PYTHON_BASELINES)
-            with open(os.path.join(directory, "microgpt_torch.py"), "w") as f:
-                f.write("")
-            self.assertEqual([b.label for b in bench_run.baselines(directory)],
-                             ["Original Python", "Optimized Python", "PyTorch (per position)",
-                              "PyTorch (whole sequence)"])
+    def test_baselines_are_python_then_pytorch(self):
+        self.assertEqual([b.label for b in bench_run.BASELINES],
+                         ["Original Python", "Optimized Python", "PyTorch (per position)",
+                          "PyTorch (whole sequence)"])
+        for baseline in bench_run.BASELINES:  # every baseline program is in scripts/
+            self.assertTrue(os.path.exists(os.path.join(bench_run.SCRIPTS_DIR, baseline.script)), baseline.script)
 
 
 class PlotTest(unittest.TestCase):

@@ -13,8 +13,8 @@ A run is a directory (results/ by default) holding
   step_times.json           every step's time of round 1's train_full run of
                             each variant (step_times.py), and its plot
                             step_time.png.
-rows() turns them into one row per version: the baselines (Python, and
-PyTorch when present) first, then the C variants, each with its value in
+rows() turns them into one row per version: the baselines (Python, then
+PyTorch) first, then the C variants, each with its value in
 every round it was measured in.
 """
 import collections
@@ -105,9 +105,8 @@ def round_file(number):
     return f"benchmark-round-{number:02d}.json"
 
 
-def baselines(scripts_dir=SCRIPTS_DIR):
-    """The baseline programs of a run: Python, and PyTorch when its script is there."""
-    return PYTHON_BASELINES + tuple(b for b in TORCH_BASELINES if os.path.exists(os.path.join(scripts_dir, b.script)))
+# The baseline programs of a run, in the table's order.
+BASELINES = PYTHON_BASELINES + TORCH_BASELINES
 
 
 def non_default_settings(settings, output_dir):

@@ -1,8 +1,7 @@
-"""Programs other parts of the project add to scripts/, called by
-run_bench.py when they are there:
-  speed_factors.py       the chain of speed factors, run after the results
-                         are published, with the run's harness, output
-                         directory, rounds, steps, data, sizes and README.
+"""The programs run_bench.py runs after the results are published:
+  speed_factors.py       the chain of speed factors, with the run's harness,
+                         output directory, rounds, steps, data, sizes and
+                         README.
 """
 import os
 import sys
@@ -14,13 +13,13 @@ SPEED_FACTORS = "speed_factors.py"
 
 
 def run_speed_factors(args, readme, work_dir, scripts_dir=SCRIPTS_DIR):
-    """Runs scripts/speed_factors.py if it is there, with run_bench's
+    """Runs scripts/speed_factors.py with run_bench's
     --bench, --output-dir, --rounds, --steps, --data and --factor-sizes
     (args; '' leaves the factors out) and the README the run writes (or
     none); returns its failure text or None."""
     script = os.path.join(scripts_dir, SPEED_FACTORS)
     sizes = getattr(args, "factor_sizes", None)
-    if not os.path.exists(script) or sizes == "":
+    if sizes == "":
         return None
     command = [args.python or sys.executable, script, "--bench", args.bench, "--output-dir", args.output_dir,
                "--rounds", str(args.rounds), "--steps", str(args.steps)]
