@@ -271,11 +271,14 @@ static inline void linear_forward(double *out, const double *blocked, const doub
     linear_forward_positions(out, 0, blocked, x, 0, 1, n_out, n_in);
 }
 
-/* Backward runs sixteen input columns at a time: for those columns, every
- * row in the reference's order adds its share to grad_x (held in registers)
- * and to its own weights' gradients (each weight gets one contribution per
- * call, so their order across rows does not matter). A span narrower than
- * sixteen (the last, when n_in is not a multiple) runs scalar. */
+/* Backward splits each linear in two. The input's gradient: every column i
+ * of grad_x is a chain over the rows in the reference's order, sixteen
+ * columns in the lanes at a time (a column span, held in registers) and two
+ * positions side by side where their row orders agree. The weights'
+ * gradient: each weight gets one contribution per position, positions last
+ * to first, so a weight's running sum stays in a register while every
+ * position adds its term (linear_weight_gradient), and the gradient array is
+ * read and written once per call, not once per position. */
 enum { COLUMN_SPAN = 16 };
 
 typedef struct column_span {
@@ -289,34 +292,29 @@ static inline void span_begin(column_span *s, double *grad_x, int first, int n_i
     s->first = first;
     s->width = n_in - first < COLUMN_SPAN ? n_in - first : COLUMN_SPAN;
     s->grad_x = grad_x + first;
-    #pragma GCC unroll 4
+#pragma GCC unroll 4
     for (int k = 0; k < COLUMN_SPAN / 4; k++)
         s->sum[k] = s->width == COLUMN_SPAN ? (exact_v4)V4_LOAD(s->grad_x + 4 * k) : V4_BROADCAST(0.0);
 }
 
-/* One output row's contribution: grad_row[i] += x[i] * g, grad_x[i] += row[i] * g. */
-static inline void span_row(column_span *s, double *grad_row, const double *row, const double *x, double g)
+/* One row's contribution: grad_x[i] += row[i] * g. */
+static inline void span_row(column_span *s, const double *row, double g)
 {
-    grad_row += s->first, row += s->first, x += s->first;
+    row += s->first;
     if (s->width == COLUMN_SPAN) {
         const exact_v4 gv = V4_BROADCAST(g);
-        #pragma GCC unroll 4
-        for (int k = 0; k < COLUMN_SPAN / 4; k++) {
-            exact_v4 grad_w = V4_LOAD(grad_row + 4 * k) + V4_LOAD(x + 4 * k) * gv;
-            V4_STORE(grad_row + 4 * k, grad_w);
+#pragma GCC unroll 4
+        for (int k = 0; k < COLUMN_SPAN / 4; k++)
             s->sum[k] = s->sum[k] + V4_LOAD(row + 4 * k) * gv;
-        }
     } else
-        for (int i = 0; i < s->width; i++) {
-            grad_row[i] += x[i] * g;
+        for (int i = 0; i < s->width; i++)
             s->grad_x[i] += row[i] * g;
-        }
 }
 
 static inline void span_end(column_span *s)
 {
     if (s->width == COLUMN_SPAN)
-        #pragma GCC unroll 4
+#pragma GCC unroll 4
         for (int k = 0; k < COLUMN_SPAN / 4; k++)
             V4_STORE(s->grad_x + 4 * k, s->sum[k]);
 }
@@ -330,30 +328,112 @@ typedef struct position_rows {
 
 static inline double *position_row(position_rows rows, int p) { return rows.base + (size_t)p * rows.stride; }
 
+/* grad_w[o][i] += x_p[i] * g_p[o] for p = positions - 1 down to 0: each
+ * weight's contributions in the reference's order (positions last to
+ * first). Two rows and sixteen columns at a time, the sums in registers. */
+static inline void linear_weight_gradient(double *grad_w, position_rows x, position_rows grad_out, int positions,
+                                          int n_out, int n_in)
+{
+    int o = 0;
+    for (; o + 2 <= n_out; o += 2) {
+        double *row0 = grad_w + (size_t)o * n_in, *row1 = row0 + n_in;
+        int i = 0;
+        for (; i + COLUMN_SPAN <= n_in; i += COLUMN_SPAN) {
+            exact_v4 sum0[COLUMN_SPAN / 4], sum1[COLUMN_SPAN / 4];
+#pragma GCC unroll 4
+            for (int k = 0; k < COLUMN_SPAN / 4; k++)
+                sum0[k] = V4_LOAD(row0 + i + 4 * k), sum1[k] = V4_LOAD(row1 + i + 4 * k);
+            for (int p = positions - 1; p >= 0; p--) {
+                const double *xp = position_row(x, p) + i, *gp = position_row(grad_out, p) + o;
+                const exact_v4 g0 = V4_BROADCAST(gp[0]), g1 = V4_BROADCAST(gp[1]);
+#pragma GCC unroll 4
+                for (int k = 0; k < COLUMN_SPAN / 4; k++) {
+                    const exact_v4 xv = V4_LOAD(xp + 4 * k);
+                    sum0[k] = sum0[k] + xv * g0;
+                    sum1[k] = sum1[k] + xv * g1;
+                }
+            }
+#pragma GCC unroll 4
+            for (int k = 0; k < COLUMN_SPAN / 4; k++) {
+                V4_STORE(row0 + i + 4 * k, sum0[k]);
+                V4_STORE(row1 + i + 4 * k, sum1[k]);
+            }
+        }
+        for (; i < n_in; i++)
+            for (int p = positions - 1; p >= 0; p--) {
+                const double xi = position_row(x, p)[i], *gp = position_row(grad_out, p) + o;
+                row0[i] += xi * gp[0];
+                row1[i] += xi * gp[1];
+            }
+    }
+    for (; o < n_out; o++)
+        for (int p = positions - 1; p >= 0; p--)
+            vector_add_scaled(grad_w + (size_t)o * n_in, position_row(x, p), position_row(grad_out, p)[o], n_in);
+}
+
+/* grad_x[i] += W[o][i] * g[o] for rows o descending, for two positions at
+ * once: the same row order, eight chains of four lanes. */
+static inline void linear_input_gradient_pair(double *grad_x0, double *grad_x1, const double *w, const double *g0,
+                                              const double *g1, int n_out, int n_in)
+{
+    int first = 0;
+    for (; first + COLUMN_SPAN <= n_in; first += COLUMN_SPAN) {
+        exact_v4 sum0[COLUMN_SPAN / 4], sum1[COLUMN_SPAN / 4];
+#pragma GCC unroll 4
+        for (int k = 0; k < COLUMN_SPAN / 4; k++)
+            sum0[k] = V4_LOAD(grad_x0 + first + 4 * k), sum1[k] = V4_LOAD(grad_x1 + first + 4 * k);
+        for (int o = n_out - 1; o >= 0; o--) {
+            const double *row = w + (size_t)o * n_in + first;
+            const exact_v4 gv0 = V4_BROADCAST(g0[o]), gv1 = V4_BROADCAST(g1[o]);
+#pragma GCC unroll 4
+            for (int k = 0; k < COLUMN_SPAN / 4; k++) {
+                const exact_v4 wv = V4_LOAD(row + 4 * k);
+                sum0[k] = sum0[k] + wv * gv0;
+                sum1[k] = sum1[k] + wv * gv1;
+            }
+        }
+#pragma GCC unroll 4
+        for (int k = 0; k < COLUMN_SPAN / 4; k++) {
+            V4_STORE(grad_x0 + first + 4 * k, sum0[k]);
+            V4_STORE(grad_x1 + first + 4 * k, sum1[k]);
+        }
+    }
+    for (int i = first; i < n_in; i++)
+        for (int o = n_out - 1; o >= 0; o--) {
+            grad_x0[i] += w[(size_t)o * n_in + i] * g0[o];
+            grad_x1[i] += w[(size_t)o * n_in + i] * g1[o];
+        }
+}
+
 /* Rows in reverse creation order, the last row's contribution first; with
  * last[p] >= 0, row last[p] is skipped there and comes at the very end (the
  * lm_head rows, last[p] position p's target: see the top of this file). For
- * `positions` positions, last to first: every weight gets its contributions
- * in that order, as the reference's backward (positions last to first)
- * gives them, and each column span's weights and gradients stay in the
- * cache across the positions. */
+ * `positions` positions, last to first; the input gradients of a pair of
+ * positions run together where no row is moved to the end. */
 static inline void linear_backward_positions(position_rows grad_x, double *grad_w, const double *w, position_rows x,
                                              position_rows grad_out, int positions, int n_out, int n_in,
                                              const int *last)
 {
-    for (int first = 0; first < n_in; first += COLUMN_SPAN)
-        for (int p = positions - 1; p >= 0; p--) {
-            const double *xp = position_row(x, p), *gp = position_row(grad_out, p);
-            const int skip = last ? last[p] : -1;
+    linear_weight_gradient(grad_w, x, grad_out, positions, n_out, n_in);
+    int p = positions - 1;
+    if (!last)
+        for (; p >= 1; p -= 2)
+            linear_input_gradient_pair(position_row(grad_x, p), position_row(grad_x, p - 1), w,
+                                       position_row(grad_out, p), position_row(grad_out, p - 1), n_out, n_in);
+    for (; p >= 0; p--) {
+        const double *gp = position_row(grad_out, p);
+        const int skip = last ? last[p] : -1;
+        for (int first = 0; first < n_in; first += COLUMN_SPAN) {
             column_span s;
             span_begin(&s, position_row(grad_x, p), first, n_in);
             for (int o = n_out - 1; o >= 0; o--)
                 if (o != skip)
-                    span_row(&s, grad_w + (size_t)o * n_in, w + (size_t)o * n_in, xp, gp[o]);
+                    span_row(&s, w + (size_t)o * n_in, gp[o]);
             if (skip >= 0)
-                span_row(&s, grad_w + (size_t)skip * n_in, w + (size_t)skip * n_in, xp, gp[skip]);
+                span_row(&s, w + (size_t)skip * n_in, gp[skip]);
             span_end(&s);
         }
+    }
 }
 
 /* One position; last < 0 for none. */
@@ -382,11 +462,14 @@ static inline void qkv_backward_positions(position_rows grad_normed_rows, positi
                                           int n_embd, int n_head, int starts_at_zero)
 {
     const int head_dim = n_embd / n_head;
-#define QKV_ROW(m, r, g) span_row(&s, (m).grad + (size_t)(r) * n_embd, (m).w + (size_t)(r) * n_embd, normed, (g)[r])
+    linear_weight_gradient(q.grad, normed_rows, grad_q_rows, positions, n_embd, n_embd);
+    linear_weight_gradient(k.grad, normed_rows, grad_k_rows, positions, n_embd, n_embd);
+    linear_weight_gradient(v.grad, normed_rows, grad_v_rows, positions, n_embd, n_embd);
+#define QKV_ROW(m, r, g) span_row(&s, (m).w + (size_t)(r) * n_embd, (g)[r])
     for (int first = 0; first < n_embd; first += COLUMN_SPAN)
         for (int p = positions - 1; p >= 0; p--) {
             const int first_position = starts_at_zero && p == 0;
-            const double *normed = position_row(normed_rows, p), *grad_q = position_row(grad_q_rows, p);
+            const double *grad_q = position_row(grad_q_rows, p);
             const double *grad_k = position_row(grad_k_rows, p), *grad_v = position_row(grad_v_rows, p);
             column_span s;
             span_begin(&s, position_row(grad_normed_rows, p), first, n_embd);
