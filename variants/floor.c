@@ -51,7 +51,7 @@ static struct {
     model_shape shape;
     exact_constants constants;
     int positions;      /* of the last forward */
-    double *blocked;    /* the linears' weights blocked for forward (exact_kernels.h), made each step */
+    double *inputs_transposed; /* scratch of linear_forward_rows: 8 positions' inputs, 8 x 4 n_embd */
     position_saved *saved;
     double *storage;
     size_t position_bytes; /* activations kept per position */
@@ -68,27 +68,20 @@ static struct {
 } floor_state;
 
 /* The weight matrices and their gradients, where parameter_layout.h puts
- * them, and their blocked copies (exact_kernels.h) in floor_state.blocked. */
+ * them. */
 typedef struct floor_weights {
     const double *wte, *wpe, *lm_head;
     double *grad_wte, *grad_wpe, *grad_lm_head;
-    double *blocked_lm_head;
 } floor_weights;
 
 typedef struct floor_layer_weights {
     const double *wq, *wk, *wv, *wo, *fc1, *fc2;
     double *grad_wq, *grad_wk, *grad_wv, *grad_wo, *grad_fc1, *grad_fc2;
-    double *blocked_wq, *blocked_wk, *blocked_wv, *blocked_wo, *blocked_fc1, *blocked_fc2;
 } floor_layer_weights;
 
 static inline size_t floor_offset(int layer, model_matrix matrix)
 {
     return model_matrix_offset(&floor_state.shape, layer, matrix);
-}
-
-static inline double *floor_blocked(int layer, model_matrix matrix)
-{
-    return floor_state.blocked + blocked_matrix_offset(&floor_state.shape, layer, matrix);
 }
 
 static inline floor_layer_weights floor_layer(int layer)
@@ -99,10 +92,7 @@ static inline floor_layer_weights floor_layer(int layer)
     const size_t v = floor_offset(layer, MATRIX_WV), o = floor_offset(layer, MATRIX_WO);
     const size_t fc1 = floor_offset(layer, MATRIX_FC1), fc2 = floor_offset(layer, MATRIX_FC2);
     return (floor_layer_weights){p + q, p + k, p + v, p + o, p + fc1, p + fc2,
-                                 g + q, g + k, g + v, g + o, g + fc1, g + fc2,
-                                 floor_blocked(layer, MATRIX_WQ), floor_blocked(layer, MATRIX_WK),
-                                 floor_blocked(layer, MATRIX_WV), floor_blocked(layer, MATRIX_WO),
-                                 floor_blocked(layer, MATRIX_FC1), floor_blocked(layer, MATRIX_FC2)};
+                                 g + q, g + k, g + v, g + o, g + fc1, g + fc2};
 }
 
 static inline floor_weights floor_globals(void)
@@ -111,8 +101,7 @@ static inline floor_weights floor_globals(void)
     double *g = plain_parameters.grad;
     const size_t wte = floor_offset(0, MATRIX_WTE), wpe = floor_offset(0, MATRIX_WPE);
     const size_t lm_head = floor_offset(0, MATRIX_LM_HEAD);
-    return (floor_weights){p + wte, p + wpe, p + lm_head, g + wte, g + wpe, g + lm_head,
-                           floor_blocked(0, MATRIX_LM_HEAD)};
+    return (floor_weights){p + wte, p + wpe, p + lm_head, g + wte, g + wpe, g + lm_head};
 }
 
 /* Activations kept per position, in doubles (floor_allocate's layout). */
@@ -130,7 +119,7 @@ static void floor_allocate(const model_shape *shape)
         return;
     floor_state.shape = *shape;
     floor_state.constants = exact_constants_of(shape->n_embd, shape->n_embd / shape->n_head);
-    floor_state.blocked = malloc_checked(blocked_matrices_size(shape) * sizeof(double));
+    floor_state.inputs_transposed = malloc_checked((size_t)FORWARD_GROUP * 4 * shape->n_embd * sizeof(double));
     const size_t embd = (size_t)shape->n_embd, block = (size_t)shape->block_size;
     const size_t layers = (size_t)shape->n_layer, vocab = (size_t)shape->vocab_size, heads = (size_t)shape->n_head;
     const size_t per_position = floor_position_doubles(shape);
@@ -177,18 +166,18 @@ static void floor_allocate(const model_shape *shape)
     floor_state.grad_value_rows = calloc_checked(block, sizeof *floor_state.grad_value_rows);
 }
 
-/* The memory of floor_allocate, and the parameters' gradients and blocked
- * copies (variant.h, step_bytes). */
+/* The memory of floor_allocate, and the parameters' gradients (variant.h,
+ * step_bytes). */
 #define VARIANT_HAS_STEP_BYTES
 static double variant_step_bytes(const model_shape *shape)
 {
     const double embd = shape->n_embd, block = shape->block_size, layers = shape->n_layer;
     const double parameters = (double)model_shape_parameter_count(shape);
-    const double blocked = (double)blocked_matrices_size(shape);
+    const double scratch = (double)FORWARD_GROUP * 4 * embd;
     const double activations = block * ((double)floor_position_doubles(shape) + 2 * layers * embd + 13 * embd +
                                         shape->vocab_size + 2) + block * sizeof(int) / sizeof(double);
     const double tables = block * (sizeof(position_saved) + layers * sizeof(layer_saved) + 4 * sizeof(double *));
-    return (parameters + blocked + activations) * sizeof(double) + tables;
+    return (parameters + scratch + activations) * sizeof(double) + tables;
 }
 
 /* Points the row tables at head h's slices of layer l's keys and values, and
@@ -222,6 +211,8 @@ static void attention_forward(layer_saved *a, int l, int position)
 }
 
 /* Layer l over positions 0..positions-1: each linear once for all of them. */
+#define LINEAR_FORWARD(out, out_stride, w, x, x_stride, positions, n_out, n_in)                                      \
+    linear_forward_rows(out, out_stride, w, x, x_stride, positions, n_out, n_in, floor_state.inputs_transposed)
 static void layer_forward(int l, int positions)
 {
     const int embd = floor_state.shape.n_embd;
@@ -231,46 +222,27 @@ static void layer_forward(int l, int positions)
     layer_saved *first = &floor_state.saved[0].layers[l];
 #define EACH_POSITION for (int p = 0; p < positions; p++) for (layer_saved *a = &floor_state.saved[p].layers[l]; a; a = NULL)
     EACH_POSITION rmsnorm_forward(a->normed, a->input, embd, inverse_n, &a->norm1);
-    linear_forward_positions(first->query, stride, w.blocked_wq, first->normed, stride, positions, embd, embd);
-    linear_forward_positions(first->key, stride, w.blocked_wk, first->normed, stride, positions, embd, embd);
-    linear_forward_positions(first->value, stride, w.blocked_wv, first->normed, stride, positions, embd, embd);
+    LINEAR_FORWARD(first->query, stride, w.wq, first->normed, stride, positions, embd, embd);
+    LINEAR_FORWARD(first->key, stride, w.wk, first->normed, stride, positions, embd, embd);
+    LINEAR_FORWARD(first->value, stride, w.wv, first->normed, stride, positions, embd, embd);
     for (int p = 0; p < positions; p++)
         attention_forward(&floor_state.saved[p].layers[l], l, p);
-    linear_forward_positions(first->residual, stride, w.blocked_wo, first->attended, stride, positions, embd, embd);
+    LINEAR_FORWARD(first->residual, stride, w.wo, first->attended, stride, positions, embd, embd);
     EACH_POSITION {
         vector_add(a->residual, a->residual, a->input, embd);
         rmsnorm_forward(a->normed2, a->residual, embd, inverse_n, &a->norm2);
     }
-    linear_forward_positions(first->hidden, stride, w.blocked_fc1, first->normed2, stride, positions, 4 * embd, embd);
+    LINEAR_FORWARD(first->hidden, stride, w.fc1, first->normed2, stride, positions, 4 * embd, embd);
     EACH_POSITION for (int i = 0; i < 4 * embd; i++)
         a->activated[i] = a->hidden[i] > 0.0 ? a->hidden[i] : 0.0;
-    linear_forward_positions(first->output, stride, w.blocked_fc2, first->activated, stride, positions, embd,
+    LINEAR_FORWARD(first->output, stride, w.fc2, first->activated, stride, positions, embd,
                              4 * embd);
     EACH_POSITION vector_add(a->output, a->output, a->residual, embd);
 #undef EACH_POSITION
 }
 
-/* The weights changed in Adam: block them again for this step's forward. */
-static void floor_block_weights(void)
-{
-    const model_shape *shape = &floor_state.shape;
-    const int embd = shape->n_embd;
-    floor_weights g = floor_globals();
-    linear_block_weights(g.blocked_lm_head, g.lm_head, shape->vocab_size, embd);
-    for (int l = 0; l < shape->n_layer; l++) {
-        floor_layer_weights w = floor_layer(l);
-        linear_block_weights(w.blocked_wq, w.wq, embd, embd);
-        linear_block_weights(w.blocked_wk, w.wk, embd, embd);
-        linear_block_weights(w.blocked_wv, w.wv, embd, embd);
-        linear_block_weights(w.blocked_wo, w.wo, embd, embd);
-        linear_block_weights(w.blocked_fc1, w.fc1, 4 * embd, embd);
-        linear_block_weights(w.blocked_fc2, w.fc2, embd, 4 * embd);
-    }
-}
-
 static inline double floor_forward(const model_shape *shape, const int *tokens, int positions)
 {
-    floor_block_weights();
     const int embd = shape->n_embd, vocab = shape->vocab_size, layers = shape->n_layer;
     floor_weights g = floor_globals();
     floor_state.positions = positions;
@@ -289,7 +261,7 @@ static inline double floor_forward(const model_shape *shape, const int *tokens, 
     }
     /* the logits in place of their exps, which cross_entropy_forward writes over them */
     position_saved *first = &floor_state.saved[0];
-    linear_forward_positions(first->logits_exp, floor_state.position_stride, g.blocked_lm_head,
+    LINEAR_FORWARD(first->logits_exp, floor_state.position_stride, g.lm_head,
                              first->layers[layers - 1].output, floor_state.position_stride, positions, vocab, embd);
     double losses_total = 0.0;
     for (int p = 0; p < positions; p++) {
@@ -441,7 +413,7 @@ static inline void graph_destroy(void)
             free(floor_state.saved[p].layers);
     free(floor_state.saved);
     free(floor_state.storage);
-    free(floor_state.blocked);
+    free(floor_state.inputs_transposed);
     plain_parameters_free();
     free(floor_state.grad_keys);
     free(floor_state.grad_values);
