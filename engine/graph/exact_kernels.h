@@ -276,18 +276,61 @@ static inline void linear_forward(double *out, const double *blocked, const doub
  * blocked copy: for eight positions at a time, out_p[o] = 0 + W[o][0] *
  * x_p[0] + W[o][1] * x_p[1] + ..., each (o, p) its own chain in the same
  * order, four rows at a time (eight chains of four lanes). x_t, scratch of
- * 8 * n_in doubles, holds the eight inputs transposed (x_t[i][lane]). */
+ * 8 * n_in doubles, holds the eight inputs transposed (x_t[i][lane]). The
+ * transposes are register shuffles, 4 x 4 at a time: they move values and
+ * round nothing. */
 enum { FORWARD_GROUP = 8 };
+
+/* rows[0..3] become their transpose. */
+static inline void v4_transpose(exact_v4 *rows)
+{
+    const exact_v4 t0 = __builtin_shufflevector(rows[0], rows[1], 0, 4, 2, 6);
+    const exact_v4 t1 = __builtin_shufflevector(rows[0], rows[1], 1, 5, 3, 7);
+    const exact_v4 t2 = __builtin_shufflevector(rows[2], rows[3], 0, 4, 2, 6);
+    const exact_v4 t3 = __builtin_shufflevector(rows[2], rows[3], 1, 5, 3, 7);
+    rows[0] = __builtin_shufflevector(t0, t2, 0, 1, 4, 5);
+    rows[1] = __builtin_shufflevector(t1, t3, 0, 1, 4, 5);
+    rows[2] = __builtin_shufflevector(t0, t2, 2, 3, 6, 7);
+    rows[3] = __builtin_shufflevector(t1, t3, 2, 3, 6, 7);
+}
+
+/* x_t[i][half * 4 + k] = x_(first + k)[i] for the k < count of four
+ * positions, zero for the others. */
+static inline void forward_transpose_inputs(double *x_t, const double *x, size_t x_stride, int first, int count,
+                                            int half, int n_in)
+{
+    int i = 0;
+    for (; i + 4 <= n_in; i += 4) {
+        exact_v4 rows[4];
+#pragma GCC unroll 4
+        for (int k = 0; k < 4; k++)
+            rows[k] = k < count ? (exact_v4)V4_LOAD(x + (size_t)(first + k) * x_stride + i) : V4_BROADCAST(0.0);
+        v4_transpose(rows);
+#pragma GCC unroll 4
+        for (int k = 0; k < 4; k++)
+            V4_STORE(x_t + (size_t)(i + k) * FORWARD_GROUP + half * 4, rows[k]);
+    }
+    for (; i < n_in; i++)
+        for (int k = 0; k < 4; k++)
+            x_t[(size_t)i * FORWARD_GROUP + half * 4 + k] = k < count ? x[(size_t)(first + k) * x_stride + i] : 0.0;
+}
+
+/* out_(first + k)[o + r] = sums[r][k] for the k < count of four positions. */
+static inline void forward_store_outputs(double *out, size_t out_stride, exact_v4 *sums, int first, int count, int o)
+{
+    v4_transpose(sums);
+    for (int k = 0; k < count; k++)
+        V4_STORE(out + (size_t)(first + k) * out_stride + o, sums[k]);
+}
 
 static inline void linear_forward_rows(double *out, size_t out_stride, const double *w, const double *x,
                                        size_t x_stride, int positions, int n_out, int n_in, double *x_t)
 {
     for (int group = 0; group < positions; group += FORWARD_GROUP) {
         const int count = positions - group < FORWARD_GROUP ? positions - group : FORWARD_GROUP;
-        for (int i = 0; i < n_in; i++)
-            for (int lane = 0; lane < FORWARD_GROUP; lane++)
-                x_t[(size_t)i * FORWARD_GROUP + lane] = lane < count ? x[(size_t)(group + lane) * x_stride + i] : 0.0;
-        double *out_group = out + (size_t)group * out_stride;
+        const int low_count = count < 4 ? count : 4, high_count = count - low_count;
+        forward_transpose_inputs(x_t, x, x_stride, group, low_count, 0, n_in);
+        forward_transpose_inputs(x_t, x, x_stride, group + 4, high_count, 1, n_in);
         const exact_v4 zero = V4_BROADCAST(0.0);
         int o = 0;
         for (; o + 4 <= n_out; o += 4) {
@@ -310,21 +353,19 @@ static inline void linear_forward_rows(double *out, size_t out_stride, const dou
                     high[r] = high[r] + weight * xi_high;
                 }
             }
-#pragma GCC unroll 4
-            for (int r = 0; r < 4; r++)
-                for (int lane = 0; lane < count; lane++)
-                    out_group[(size_t)lane * out_stride + o + r] = lane < 4 ? low[r][lane] : high[r][lane - 4];
+            forward_store_outputs(out, out_stride, low, group, low_count, o);
+            forward_store_outputs(out, out_stride, high, group + 4, high_count, o);
         }
         for (; o < n_out; o++) {
             const double *row = w + (size_t)o * n_in;
-            exact_v4 low = V4_BROADCAST(row[0]) * V4_LOAD(x_t) + zero;
-            exact_v4 high = V4_BROADCAST(row[0]) * V4_LOAD(x_t + 4) + zero;
+            exact_v4 sum[2] = {V4_BROADCAST(row[0]) * V4_LOAD(x_t) + zero,
+                               V4_BROADCAST(row[0]) * V4_LOAD(x_t + 4) + zero};
             for (int i = 1; i < n_in; i++) {
-                low = low + V4_BROADCAST(row[i]) * V4_LOAD(x_t + (size_t)i * FORWARD_GROUP);
-                high = high + V4_BROADCAST(row[i]) * V4_LOAD(x_t + (size_t)i * FORWARD_GROUP + 4);
+                sum[0] = sum[0] + V4_BROADCAST(row[i]) * V4_LOAD(x_t + (size_t)i * FORWARD_GROUP);
+                sum[1] = sum[1] + V4_BROADCAST(row[i]) * V4_LOAD(x_t + (size_t)i * FORWARD_GROUP + 4);
             }
             for (int lane = 0; lane < count; lane++)
-                out_group[(size_t)lane * out_stride + o] = lane < 4 ? low[lane] : high[lane - 4];
+                out[(size_t)(group + lane) * out_stride + o] = sum[lane / 4][lane % 4];
         }
     }
 }
