@@ -50,37 +50,60 @@ typedef struct adam_constants {
     double lr_t, bias1, bias2, beta1, beta2, keep1, keep2, eps;
 } adam_constants;
 
-/* pow(g, 2.0) where need_pow says g * g was not proven (exact_pow.h); returns
- * how many it called, as adam_fix_roots does. */
-static inline size_t adam_fix_squares(double *restrict square, double *restrict grad,
+/* The elements whose g ** 2 or v_hat ** 0.5 was not proven (exact_pow.h)
+ * are few; pow's result for each is one of two candidates
+ * (square_candidates). The reference uses g ** 2 only in
+ * v = beta2 * v + (1 - beta2) * g ** 2, and the root only in the update of
+ * the parameter: where both candidates give the same bits there, that is
+ * the reference's result whichever pow returns, and pow is not called. The
+ * candidates differ by one ULP and the sums they enter are larger, so most
+ * agree. Each fix returns how many pow calls it made. */
+static inline size_t adam_fix_squares(double *restrict square, const double *restrict grad,
+                                      const double *restrict v, const adam_constants *c,
                                       const uint64_t *restrict need_pow, size_t count)
 {
-    size_t slow = 0, i = 0;
-    for (; i + 8 <= count; i += 8)
-        if (any_of_eight(need_pow + i))
-            for (size_t j = i; j < i + 8; j++)
-                if (need_pow[j])
-                    square[j] = pow(grad[j], 2.0), slow++;
-    for (; i < count; i++)
-        if (need_pow[i])
-            square[i] = pow(grad[i], 2.0), slow++;
+    size_t slow = 0;
+    for (size_t i = 0; i < count; i += 8)
+        if (i + 8 > count || any_of_eight(need_pow + i))
+            for (size_t j = i; j < i + 8 && j < count; j++) {
+                if (!need_pow[j])
+                    continue;
+                double other;
+                if (square_candidates(grad[j], square[j], &other) &&
+                    exact_pow_bits(c->beta2 * v[j] + c->keep2 * square[j]) ==
+                        exact_pow_bits(c->beta2 * v[j] + c->keep2 * other))
+                    continue; /* square[j] gives the same v */
+                square[j] = pow(grad[j], 2.0), slow++;
+            }
     return slow;
 }
 
 /* The parameters whose v_hat ** 0.5 was not proven: their data was left as
- * it was; update it with pow's root. */
+ * it was; update it with the root both candidates agree on, or pow's. */
+static inline double adam_updated(double data, double m, double root, const adam_constants *c)
+{
+    return data - c->lr_t * (m / c->bias1) / (root + c->eps);
+}
+
 static inline size_t adam_fix_roots(double *restrict data, const double *restrict m, const double *restrict v,
                                     const adam_constants *c, const uint64_t *restrict need_pow, size_t count)
 {
-    size_t slow = 0, i = 0;
-    for (; i + 8 <= count; i += 8)
-        if (any_of_eight(need_pow + i))
-            for (size_t j = i; j < i + 8; j++)
-                if (need_pow[j])
-                    data[j] -= c->lr_t * (m[j] / c->bias1) / (pow(v[j] / c->bias2, 0.5) + c->eps), slow++;
-    for (; i < count; i++)
-        if (need_pow[i])
-            data[i] -= c->lr_t * (m[i] / c->bias1) / (pow(v[i] / c->bias2, 0.5) + c->eps), slow++;
+    size_t slow = 0;
+    for (size_t i = 0; i < count; i += 8)
+        if (i + 8 > count || any_of_eight(need_pow + i))
+            for (size_t j = i; j < i + 8 && j < count; j++) {
+                if (!need_pow[j])
+                    continue;
+                double v_hat = v[j] / c->bias2, root = sqrt(v_hat), other;
+                if (square_root_candidates(v_hat, root, &other)) {
+                    double updated = adam_updated(data[j], m[j], root, c);
+                    if (exact_pow_bits(updated) == exact_pow_bits(adam_updated(data[j], m[j], other, c))) {
+                        data[j] = updated;
+                        continue;
+                    }
+                }
+                data[j] = adam_updated(data[j], m[j], pow(v_hat, 0.5), c), slow++;
+            }
     return slow;
 }
 
@@ -99,7 +122,8 @@ static inline double select_bits(uint64_t mask, double a, double b)
  * everything else (a third pass for the update alone, reading the roots back
  * from scratch, costs more than the select that makes it unnecessary). */
 static inline void adam_chunk(adam_buffers *buffers, const adam_constants *c, double *restrict data,
-                              double *restrict grad, double *restrict m, double *restrict v, size_t count)
+                              double *restrict grad, double *restrict m, double *restrict v, size_t count,
+                              int fused)
 {
     const double lr_t = c->lr_t, bias1 = c->bias1, bias2 = c->bias2, beta1 = c->beta1, beta2 = c->beta2;
     const double keep1 = c->keep1, keep2 = c->keep2, eps = c->eps;
@@ -110,9 +134,9 @@ static inline void adam_chunk(adam_buffers *buffers, const adam_constants *c, do
     for (size_t i = 0; i < count; i++) {
         double g = grad[i], y = g * g;
         square[i] = y;
-        need_pow[i] = !square_is_proven(g, y);
+        need_pow[i] = !square_is_proven(g, y, fused);
     }
-    buffers->slow_squares += adam_fix_squares(square, grad, need_pow, count);
+    buffers->slow_squares += adam_fix_squares(square, grad, v, c, need_pow, count);
 
     /* moments, v_hat ** 0.5 and the update, in one pass; where the root is
      * not proven, data keeps its old value (a select, not a branch) and
@@ -124,7 +148,7 @@ static inline void adam_chunk(adam_buffers *buffers, const adam_constants *c, do
         double new_v = beta2 * v[i] + keep2 * square[i];
         v[i] = new_v;
         double v_hat = new_v / bias2, root = sqrt(v_hat);
-        uint64_t slow = (uint64_t)!square_root_is_proven(v_hat, root);
+        uint64_t slow = (uint64_t)!square_root_is_proven(v_hat, root, fused);
         double m_hat = new_m / bias1, old = data[i];
         data[i] = select_bits((uint64_t)0 - slow, old, old - lr_t * m_hat / (root + eps));
         need_pow[i] = slow;
@@ -133,7 +157,7 @@ static inline void adam_chunk(adam_buffers *buffers, const adam_constants *c, do
 }
 
 static inline void adam_step_body(adam_buffers *buffers, double *restrict data, double *restrict grad,
-                                  int step, int num_steps)
+                                  int step, int num_steps, int fused)
 {
     const double learning_rate = 0.01, beta1 = 0.85, beta2 = 0.99;
     const adam_constants constants = {
@@ -143,7 +167,7 @@ static inline void adam_step_body(adam_buffers *buffers, double *restrict data, 
         .beta1 = beta1, .beta2 = beta2, .keep1 = 1.0 - beta1, .keep2 = 1.0 - beta2, .eps = 1e-8};
     for (size_t first = 0; first < buffers->count; first += ADAM_CHUNK) {
         size_t count = buffers->count - first < ADAM_CHUNK ? buffers->count - first : ADAM_CHUNK;
-        adam_chunk(buffers, &constants, data + first, grad + first, buffers->m + first, buffers->v + first, count);
+        adam_chunk(buffers, &constants, data + first, grad + first, buffers->m + first, buffers->v + first, count, fused);
     }
     buffers->steps++;
 }
@@ -152,19 +176,19 @@ static inline void adam_step_body(adam_buffers *buffers, double *restrict data, 
 KERNEL_PATH_AVX512 static void adam_step_avx512(adam_buffers *buffers, double *restrict data, double *restrict grad,
                                                 int step, int num_steps)
 {
-    adam_step_body(buffers, data, grad, step, num_steps);
+    adam_step_body(buffers, data, grad, step, num_steps, 1);
 }
 
 KERNEL_PATH_AVX2 static void adam_step_avx2(adam_buffers *buffers, double *restrict data,
                                             double *restrict grad, int step, int num_steps)
 {
-    adam_step_body(buffers, data, grad, step, num_steps);
+    adam_step_body(buffers, data, grad, step, num_steps, 1);
 }
 
 KERNEL_PATH_GENERIC static void adam_step_generic(adam_buffers *buffers, double *restrict data,
                                                   double *restrict grad, int step, int num_steps)
 {
-    adam_step_body(buffers, data, grad, step, num_steps);
+    adam_step_body(buffers, data, grad, step, num_steps, 0);
 }
 
 void adam_step(adam_buffers *buffers, double *restrict data, double *restrict grad, int step, int num_steps)

@@ -64,13 +64,23 @@ static inline double exact_square_error(double x, double square)
     return ((x_high * x_high - square) + 2.0 * x_high * x_low) + x_low * x_low;
 }
 
+/* x * x - square, exactly, either way: with `fused` (the caller compiled
+ * for a processor with FMA, kernel_path.h) one fused multiply-add, whose
+ * single rounding is of a representable value and so changes nothing; else
+ * Dekker's product above. The same double, so a proof decides the same on
+ * every kernel path. */
+static inline double exact_square_residual(double x, double square, int fused)
+{
+    return fused ? __builtin_fma(x, x, -square) : exact_square_error(x, square);
+}
+
 /* Is y = x * x what pow(x, 2.0) returns? Zero is exact: pow(+-0, 2) = +0
  * (C11 F.10.4.4), and so is 0 * 0. The range test is on doubles (a NaN
  * fails it), so every test here is a vector compare. */
-static inline int square_is_proven(double x, double y)
+static inline int square_is_proven(double x, double y, int fused)
 {
     return (x == 0.0) | ((y >= 0x1p-128) & (y < 0x1p128) &
-                         (fabs(exact_square_error(x, y)) < EXACT_POW_SAFE_ULPS * exact_pow_ulp(y)));
+                         (fabs(exact_square_residual(x, y, fused)) < EXACT_POW_SAFE_ULPS * exact_pow_ulp(y)));
 }
 
 /* Is y = sqrt(v) what pow(v, 0.5) returns? With r = v - y*y (exact), the
@@ -80,10 +90,9 @@ static inline int square_is_proven(double x, double y)
  * p is within a factor 2 of v), and so is the difference, since the residual
  * is representable. v in [2^-128, 2^127) puts y in [2^-64, 2^64), inside
  * the range where pow's error bound above holds. */
-static inline int square_root_is_proven(double v, double y)
+static inline int square_root_is_proven(double v, double y, int fused)
 {
-    double p = y * y;
-    double residual = (v - p) - exact_square_error(y, p);
+    double residual = fused ? __builtin_fma(-y, y, v) : (v - y * y) - exact_square_error(y, y * y);
     int positive_zero = exact_pow_bits(v) == 0; /* pow(+0, 0.5) = +0 = sqrt(+0); not -0, whose sqrt is -0 */
     return positive_zero | ((v >= 0x1p-128) & (v < 0x1p127) &
                             (fabs(residual) < (EXACT_POW_SAFE_ULPS - 0.001) * 2.0 * y * exact_pow_ulp(y)));
@@ -93,14 +102,54 @@ static inline int square_root_is_proven(double v, double y)
 static inline double pow_square(double x)
 {
     double y = x * x;
-    return square_is_proven(x, y) ? y : pow(x, 2.0);
+    return square_is_proven(x, y, 0) ? y : pow(x, 2.0);
 }
 
 /* pow(v, 0.5), as glibc computes it. */
 static inline double pow_square_root(double v)
 {
     double y = sqrt(v);
-    return square_root_is_proven(v, y) ? y : pow(v, 0.5);
+    return square_root_is_proven(v, y, 0) ? y : pow(v, 0.5);
+}
+
+/* Where a fast path is not proven but the input is in its range, pow's
+ * result is still one of two doubles: y or its neighbour on the side of the
+ * exact value e. pow's value before its final rounding lies within 0.016 ULP
+ * of e (above), and e within half an ULP of y, so it cannot reach the
+ * midpoint beyond that neighbour, nor the midpoint on y's other side (on the
+ * side away from e it is at most 0.016 ULP from y; at a power of two y, in
+ * the half-size ULP below y, e is within a quarter of y's ULP and the
+ * midpoint beyond y's lower neighbour three quarters away). A caller whose
+ * result comes out the same with either candidate needs no pow call
+ * (engine/adam.c). The neighbour is y's bits plus or minus one: y is a
+ * positive normal double in these ranges. Returns 0, and no candidate, where
+ * the range does not hold (pow itself must decide). */
+static inline double exact_pow_neighbour(double y, double residual)
+{
+    uint64_t bits = exact_pow_bits(y) + (residual > 0.0) - (residual < 0.0);
+    double neighbour;
+    memcpy(&neighbour, &bits, sizeof neighbour);
+    return neighbour;
+}
+
+/* pow(x, 2.0) is y = x * x or *other. */
+static inline int square_candidates(double x, double y, double *other)
+{
+    if (!(x != 0.0 && y >= 0x1p-128 && y < 0x1p128))
+        return 0;
+    *other = exact_pow_neighbour(y, exact_square_error(x, y));
+    return 1;
+}
+
+/* pow(v, 0.5) is y = sqrt(v) or *other: the sign of v - y*y (exact, as in
+ * square_root_is_proven) says on which side of y the true root lies. */
+static inline int square_root_candidates(double v, double y, double *other)
+{
+    if (!(v >= 0x1p-128 && v < 0x1p127))
+        return 0;
+    double p = y * y;
+    *other = exact_pow_neighbour(y, (v - p) - exact_square_error(y, p));
+    return 1;
 }
 
 #endif

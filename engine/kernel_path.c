@@ -10,9 +10,10 @@ __attribute__((constructor)) static void kernel_path_select(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_cpu_init();
-    supported = __builtin_cpu_supports("avx512f") ? KERNEL_AVX512
-                : __builtin_cpu_supports("avx2") ? KERNEL_AVX2
-                                                 : KERNEL_GENERIC;
+    const int fma = __builtin_cpu_supports("fma");
+    supported = fma && __builtin_cpu_supports("avx512f") ? KERNEL_AVX512
+                : fma && __builtin_cpu_supports("avx2")  ? KERNEL_AVX2
+                                                         : KERNEL_GENERIC;
 #endif
     const char *generic = getenv("MICROGPT_GENERIC_KERNELS");
     selected = generic && strcmp(generic, "1") == 0 ? KERNEL_GENERIC : supported;

@@ -17,9 +17,24 @@ static void compare(double x)
 {
     double fast = pow_square(x), slow = pow(x, 2.0);
     CHECK(memcmp(&fast, &slow, sizeof fast) == 0, "pow_square(%a) = %a, pow = %a", x, fast, slow);
-    fast_square += square_is_proven(x, x * x);
+    fast_square += square_is_proven(x, x * x, 0);
+    /* the fused residuals (fma) decide as Dekker's do */
+    CHECK(square_is_proven(x, x * x, 1) == square_is_proven(x, x * x, 0), "square_is_proven(%a): fused differs", x);
     fast = pow_square_root(x), slow = pow(x, 0.5);
     CHECK(memcmp(&fast, &slow, sizeof fast) == 0, "pow_square_root(%a) = %a, pow = %a", x, fast, slow);
+    CHECK(square_root_is_proven(x, sqrt(x), 1) == square_root_is_proven(x, sqrt(x), 0),
+          "square_root_is_proven(%a): fused differs", x);
+    /* where not proven but in range, pow's result is one of the two candidates */
+    double other;
+    if (!square_is_proven(x, x * x, 0) && square_candidates(x, x * x, &other)) {
+        slow = pow(x, 2.0);
+        CHECK(slow == x * x || memcmp(&slow, &other, sizeof slow) == 0, "pow(%a, 2) = %a: neither candidate", x, slow);
+    }
+    if (!square_root_is_proven(x, sqrt(x), 0) && square_root_candidates(x, sqrt(x), &other)) {
+        slow = pow(x, 0.5);
+        CHECK(slow == sqrt(x) || memcmp(&slow, &other, sizeof slow) == 0, "pow(%a, 0.5) = %a: neither candidate", x,
+              slow);
+    }
     compared++;
 }
 
