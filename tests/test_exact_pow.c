@@ -18,7 +18,8 @@
  * the new ones must accept everything these accepted, and more. */
 static int old_square_is_proven(double x, double y)
 {
-    return (x == 0.0) | ((y >= 0x1p-128) & (y < 0x1p128) & (fabs(exact_square_error(x, y)) < 0.48 * exact_pow_ulp(y)));
+    return (x == 0.0) |
+           ((y >= 0x1p-128) & (y < 0x1p128) & (fabs(exact_square_error(x, y)) < 0.48 * exact_pow_ulp(y)));
 }
 
 static int old_square_root_is_proven(double v, double y)
@@ -30,7 +31,7 @@ static int old_square_root_is_proven(double v, double y)
 }
 
 typedef struct fast_counts {
-    long compared, square, root, reciprocal, old_square, old_root;
+    long compared, square, root, reciprocal, inverse_square, old_square, old_root;
 } fast_counts;
 
 static fast_counts all, adam_like, softmax_like, *counts = &all;
@@ -45,6 +46,8 @@ static void compare(double x)
     same(pow_square(x), pow(x, 2.0), "pow_square", x);
     same(pow_square_root(x), pow(x, 0.5), "pow_square_root", x);
     same(pow_reciprocal(x), pow(x, -1.0), "pow_reciprocal", x);
+    double inverse_square = pow_inverse_square(x), slow = pow(x, -2.0);
+    same(inverse_square, slow, "pow_inverse_square", x);
     int square = square_is_proven(x, x * x), old_square = old_square_is_proven(x, x * x);
     int root = square_root_is_proven(x, sqrt(x)), old_root = old_square_root_is_proven(x, sqrt(x));
     CHECK(square | !old_square, "square of %a: proven with 0.48 ULP, not with the new threshold", x);
@@ -55,6 +58,8 @@ static void compare(double x)
         c[k]->square += square, c[k]->old_square += old_square;
         c[k]->root += root, c[k]->old_root += old_root;
         c[k]->reciprocal += reciprocal_is_proven(x, 1.0 / x);
+        c[k]->inverse_square += (x >= 0x1p-32) & (x < 0x1p32) & (pow(x, -2.0) == inverse_square) &
+                                inverse_square_is_proven(x, x * x, inverse_square);
     }
 }
 
@@ -68,17 +73,18 @@ static double from_bits(uint64_t bits)
 static void report(const char *name, const fast_counts *c)
 {
     printf("%s: %ld inputs; fast path pow(x, 2) %.2f%% (0.48 ULP: %.2f%%), pow(x, 0.5) %.2f%% (%.2f%%), "
-           "pow(x, -1) %.2f%%\n",
+           "pow(x, -1) %.2f%%, pow(x, -2) %.2f%%\n",
            name, c->compared, 100.0 * c->square / c->compared, 100.0 * c->old_square / c->compared,
-           100.0 * c->root / c->compared, 100.0 * c->old_root / c->compared, 100.0 * c->reciprocal / c->compared);
+           100.0 * c->root / c->compared, 100.0 * c->old_root / c->compared, 100.0 * c->reciprocal / c->compared,
+           100.0 * c->inverse_square / c->compared);
 }
 
 /* Near rounding boundaries at one magnitude: x = m * 2^exponent, m in
- * [1, 2), kept when the exact result of the square (of x), root or
- * reciprocal (of x) lies at least `band` ULP from the double nearest to it,
+ * [1, 2), kept when the exact result of the square, root, reciprocal or
+ * inverse square (of x) lies at least `band` ULP from the double nearest it,
  * i.e. near the midpoint between two doubles. `accepted` counts the inputs
  * the fast paths take although the old bound of 0.48 ULP (square, root) or
- * one like it (reciprocal) would have refused them: the
+ * one like it (reciprocal, inverse square) would have refused them: the
  * ones only the magnitude-dependent thresholds decide. Returns how many
  * inputs it compared. */
 static long near_boundaries(python_random *rng, int exponent, long wanted, double band, long *accepted)
@@ -107,6 +113,16 @@ static long near_boundaries(python_random *rng, int exponent, long wanted, doubl
         if (fabs(remainder) > band * exact_pow_ulp(inverse) * x) {
             compare(x), near++;
             *accepted += reciprocal_is_proven(x, inverse) & (fabs(remainder) >= 0.48 * exact_pow_ulp(inverse) * x);
+        }
+        /* 1 / x^2 near a midpoint: the remainder as inverse_square_is_proven
+         * computes it, for the double nearest 1 / x^2 (pow's answer when it is
+         * not that close to the midpoint) */
+        double nearest = pow(x, -2.0), s = x * x, q = s * nearest;
+        double r = (((1.0 - q) - exact_product_error(s, nearest, q)) - exact_square_error(x, s) * nearest);
+        if (fabs(r) > band * exact_pow_ulp(nearest) * s) {
+            compare(x), near++;
+            *accepted += (pow_inverse_square(x) == nearest) & inverse_square_is_proven(x, s, nearest) &
+                         (fabs(r) >= 0.48 * exact_pow_ulp(nearest) * s);
         }
     }
     return near;
@@ -185,6 +201,8 @@ int main(void)
     report("softmax totals", &softmax_like);
     CHECK(adam_like.square > adam_like.old_square && adam_like.root > adam_like.old_root,
           "the fast paths take no more of Adam's inputs than with 0.48 ULP");
+    CHECK(softmax_like.inverse_square > 0.97 * softmax_like.compared, "pow(x, -2) fast path taken for only %.2f%%",
+          100.0 * softmax_like.inverse_square / softmax_like.compared);
     CHECK(softmax_like.reciprocal > 0.97 * softmax_like.compared, "pow(x, -1) fast path taken for only %.2f%%",
           100.0 * softmax_like.reciprocal / softmax_like.compared);
     return test_finish("test_exact_pow");

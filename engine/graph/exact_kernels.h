@@ -483,7 +483,7 @@ static inline void attention_head_backward(const double *grad_out, const double 
     }
     /* w_t = ex_t * pow(Z, -1): each t its own pow node, t descending; the
      * local gradient -1 * pow(Z, -2) is the same double for every t */
-    const double grad_inverse = -1.0 * pow(total, -2.0);
+    const double grad_inverse = -1.0 * pow_inverse_square(total);
     double grad_total = 0.0;
     for (int t = positions - 1; t >= 0; t--) {
         grad_ex[t] = inverse * grad_weight[t];
@@ -531,7 +531,7 @@ static inline void cross_entropy_backward(double *grad_logits, const double *ex,
     const double grad_log = -1.0 * grad_loss;
     const double grad_probability = (1.0 / s->probability) * grad_log;
     const double inverse = pow_reciprocal(s->total);
-    const double grad_total = (-1.0 * pow(s->total, -2.0)) * (ex[s->target] * grad_probability);
+    const double grad_total = (-1.0 * pow_inverse_square(s->total)) * (ex[s->target] * grad_probability);
     for (int i = 0; i < vocab; i++) {
         double grad_exp = i == s->target ? inverse * grad_probability + grad_total : grad_total;
         grad_logits[i] = ex[i] * grad_exp;
