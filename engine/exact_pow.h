@@ -1,25 +1,56 @@
-/* exact_pow.h: pow(x, 2.0) and pow(v, 0.5) without a call to pow, only where
- * the answer provably equals glibc's pow (the spec allows such a fast path).
+/* exact_pow.h: pow(x, 2.0), pow(v, 0.5), pow(x, -1.0) and pow(x, -2.0)
+ * without a call to pow, only where the answer provably equals glibc's pow
+ * (the spec allows such a fast path).
  *
- * Why it is safe: x * x and sqrt(v) are correctly rounded, i.e. the double y
- * nearest the exact value e. glibc's pow (2.28 and later, e_pow.c) computes
- * log x to a relative error of 1.5 * 2^-68, multiplies by the exponent c,
- * and takes exp, whose error before its final rounding is at most 0.011 ULP
- * (its stated 0.511 ULP less the 0.5 of rounding); together pow's result is
- * the rounding of a value within 0.011 + |c log x| * 1.5 * 2^-68 * 2^53 ULP of
- * e (the source's own worst case, 0.54 ULP, is this bound at |c log x| =
- * 1024 ln 2). Restricted to |c log x| <= 128 ln 2 (inputs in [2^-128, 2^128)
- * for the square root, [2^-64, 2^64) for the square) that is under 0.016 ULP,
- * so if e is within 0.48 ULP of y, pow rounds to y as well. The distance is
- * measured exactly: the residual of a square, x*x - y, and of a square root,
- * v - y*y, are representable, and Dekker's two-product computes them without
- * rounding (plain arithmetic, exact only without contraction, hence
- * -ffp-contract=off). At a power of two y the bound is taken in the ULP
- * below y (half the one above), which is safe on both sides: below y, pow's
- * value is within 0.48 + 0.016 < 0.5 of those ULPs; above, within
- * 0.24 + 0.016 of the ULP above. Zeros are exact by C11 F.10.4.4, and everything else
- * (subnormal, huge, NaN, infinite) goes to pow itself.
- * tests/test_exact_pow.c compares both paths on millions of inputs, most of
+ * Why it is safe: y, the candidate (x * x, sqrt(v), 1.0 / x: correctly
+ * rounded; for pow(x, -2) a corrected 1 / (x*x)), is accepted only when the
+ * exact value z is within a threshold, under half an ULP, of y. glibc's pow
+ * (2.28 and later, e_pow.c) computes log x to a relative error of 1.5 *
+ * 2^-68 (without FMA; 1.3 * 2^-68 with), multiplies by the exponent c, and
+ * takes exp, whose error before its final rounding is at most 0.011 ULP (its
+ * stated 0.511 ULP less the 0.5 of rounding); together pow's result is the
+ * rounding of a value within 0.011 + |c log x| * 1.5 * 2^-68 * 2^53 ULP of z
+ * (the source's own worst case, 0.54 ULP, is this bound at |c log x| = 1024
+ * ln 2). So if z is within 0.5 - 0.011 - |c log x| * 1.5 * 2^-15 ULP of y,
+ * pow rounds to y as well.
+ *
+ * The threshold depends on the magnitude (exact_pow_threshold). c log x is
+ * the log of the exact result: ln z (square: 2 ln|x|; root: 0.5 ln v;
+ * reciprocal: -ln x; inverse square: -2 ln x). With e the unbiased exponent
+ * of y, 2^e <= y < 2^(e+1), z lies in [2^e (1 - 2^-54), 2^(e+1)) since it is
+ * within half an ULP of y, so |ln z| <= (|e| + 1) ln 2 (for e < 0, |e| ln 2
+ * + 2^-53 is less). With K = 0x1.0bp-15 >= 1.5 ln 2 * 2^-15 (1.04296875
+ * against 1.03972...), pow's error is at most 0.011 + (|e| + 1) K ULP, and
+ * the test is
+ *     |z - y| < (B - (|e| + 1) K) ULP,   B = 512229 * 2^-20 <= 0.4885,
+ * 0.4885 being 0.5 - 0.011 less a margin of 0.0005 for what the bound above
+ * rounds away (the value/ULP ratio exceeding 2^53 by at most one at a power
+ * of two; the one rounding, 2^-53 relative, of the right side of the root's
+ * and the reciprocal's tests; the inverse square's remainder, within 2^-48
+ * ULP). Then pow's value before its rounding is within B + 0.011 < 0.4996
+ * ULP of y and rounds to y. The threshold itself is computed without
+ * rounding: e + 1023 is read as an integer from y's bits and made a double
+ * exactly (the double 2^52 + E, less 2^52), |e| + 1 <= 1025 is an integer,
+ * (|e| + 1) K has at most 11 + 9 significant bits, and B and (|e| + 1) K are
+ * both multiples of 2^-23 below 1, so their difference is exact too: the
+ * threshold used is the true one, never more. Over the accepted ranges (|e|
+ * + 1 <= 129) it lies in [0.4843, 0.4885], where the previous single bound
+ * was 0.48 everywhere.
+ *
+ * Ranges: |c log x| <= 128 ln 2 (inputs in [2^-128, 2^127) for the square
+ * root, [2^-64, 2^64) for the square and the reciprocal, [2^-32, 2^32) for
+ * the inverse square). The distance is measured exactly (but for the inverse
+ * square: inverse_square_is_proven): the residual of a square, x*x - y, of a
+ * square root, v - y*y, and of a reciprocal, 1 - x*y, are representable, and
+ * Dekker's two-product computes them without rounding (plain arithmetic,
+ * exact only without contraction, hence -ffp-contract=off). At a power of
+ * two y the bound is taken in the ULP below y (half the one above), which is
+ * safe on both sides: below y, pow's value is within the threshold plus
+ * pow's error, under 0.5, of those ULPs; above, within half that distance
+ * plus pow's error (under 0.26) of the ULP above. Zeros are exact by C11
+ * F.10.4.4, and everything else (subnormal, huge, NaN, infinite, for the
+ * reciprocal and the inverse square also negative) goes to pow itself.
+ * tests/test_exact_pow.c compares every path on millions of inputs, most of
  * them built to sit near rounding boundaries, and every edge case we know. */
 #ifndef MICROGPT_EXACT_POW_H
 #define MICROGPT_EXACT_POW_H
@@ -28,7 +59,11 @@
 #include <stdint.h>
 #include <string.h>
 
-#define EXACT_POW_SAFE_ULPS 0.48
+/* B and K of the proof above; B less 0.001 for the square root's
+ * approximation (square_root_is_proven). All multiples of 2^-23. */
+#define EXACT_POW_SAFE_ULPS 0x1.f4394p-2      /* 512229 * 2^-20 = 0.48849964... <= 0.4885 */
+#define EXACT_POW_ROOT_SAFE_ULPS 0x1.f333p-2  /* 511180 * 2^-20 = 0.48749923... <= 0.4875 */
+#define EXACT_POW_LOG_ULPS 0x1.0bp-15         /* >= 1.5 * ln 2 * 2^-15, pow's log term per binade */
 
 static inline uint64_t exact_pow_bits(double x)
 {
@@ -49,6 +84,23 @@ static inline double exact_pow_ulp(double y)
     double ulp;
     memcpy(&ulp, &bits, sizeof ulp);
     return ulp;
+}
+
+/* The safe distance in ULPs of exact_pow_ulp(y) for a result y, from
+ * `safe` (EXACT_POW_SAFE_ULPS or EXACT_POW_ROOT_SAFE_ULPS): safe less
+ * (|e| + 1) * EXACT_POW_LOG_ULPS, e being y's unbiased exponent. Every step
+ * is exact (see the proof above) and uses only integer logic and double
+ * adds, subtractions, fabs and one multiplication, so loops vectorize
+ * (no int64-to-double conversion, which AVX2 lacks). The sign bit is masked
+ * off; for a y outside the callers' ranges the value is meaningless but
+ * finite, and the range tests reject y anyway. */
+static inline double exact_pow_threshold(double y, double safe)
+{
+    uint64_t bits = ((exact_pow_bits(y) >> 52) & 0x7ff) | 0x4330000000000000u; /* 2^52 + biased exponent */
+    double biased;
+    memcpy(&biased, &bits, sizeof biased);
+    double binades = fabs((biased - 0x1p52) - 1023.0) + 1.0; /* |e| + 1 */
+    return safe - binades * EXACT_POW_LOG_ULPS;
 }
 
 /* x * x - round(x * x), exactly: Dekker's product specialised to a square
@@ -74,18 +126,34 @@ static inline double exact_square_residual(double x, double square, int fused)
     return fused ? __builtin_fma(x, x, -square) : exact_square_error(x, square);
 }
 
+/* x * y - round(x * y) = x * y - p, exactly: Dekker's two-product with
+ * Veltkamp's splits, as exact_square_error. Valid where no split overflows
+ * and no partial product underflows: the reciprocal's range (x and y in
+ * [2^-64, 2^64], x * y near 1) is far inside that. */
+static inline double exact_product_error(double x, double y, double p)
+{
+    const double split = 134217729.0; /* 2^27 + 1 */
+    double cx = split * x, cy = split * y;
+    double x_high = cx - (cx - x), x_low = x - x_high;
+    double y_high = cy - (cy - y), y_low = y - y_high;
+    return (((x_high * y_high - p) + x_high * y_low) + x_low * y_high) + x_low * y_low;
+}
+
 /* Is y = x * x what pow(x, 2.0) returns? Zero is exact: pow(+-0, 2) = +0
  * (C11 F.10.4.4), and so is 0 * 0. The range test is on doubles (a NaN
  * fails it), so every test here is a vector compare. */
 static inline int square_is_proven(double x, double y, int fused)
 {
     return (x == 0.0) | ((y >= 0x1p-128) & (y < 0x1p128) &
-                         (fabs(exact_square_residual(x, y, fused)) < EXACT_POW_SAFE_ULPS * exact_pow_ulp(y)));
+                         (fabs(exact_square_residual(x, y, fused)) <
+                          exact_pow_threshold(y, EXACT_POW_SAFE_ULPS) * exact_pow_ulp(y)));
 }
 
 /* Is y = sqrt(v) what pow(v, 0.5) returns? With r = v - y*y (exact), the
  * true root is y + r / (sqrt(v) + y); 2y stands in for sqrt(v) + y (relative
- * difference below 2^-52), and a margin of 0.001 ULP covers that. v - y*y is
+ * difference below 2^-52), and a margin of 0.001 ULP covers that
+ * (EXACT_POW_ROOT_SAFE_ULPS); the right side's one rounding, in the product
+ * with 2y, is within the 0.0005 margin. v - y*y is
  * (v - p) - e with p = round(y*y) and e its error: v - p is exact (Sterbenz:
  * p is within a factor 2 of v), and so is the difference, since the residual
  * is representable. v in [2^-128, 2^127) puts y in [2^-64, 2^64), inside
@@ -95,7 +163,50 @@ static inline int square_root_is_proven(double v, double y, int fused)
     double residual = fused ? __builtin_fma(-y, y, v) : (v - y * y) - exact_square_error(y, y * y);
     int positive_zero = exact_pow_bits(v) == 0; /* pow(+0, 0.5) = +0 = sqrt(+0); not -0, whose sqrt is -0 */
     return positive_zero | ((v >= 0x1p-128) & (v < 0x1p127) &
-                            (fabs(residual) < (EXACT_POW_SAFE_ULPS - 0.001) * 2.0 * y * exact_pow_ulp(y)));
+                            (fabs(residual) <
+                             (exact_pow_threshold(y, EXACT_POW_ROOT_SAFE_ULPS) * exact_pow_ulp(y)) * (2.0 * y)));
+}
+
+/* Is y = 1.0 / x what pow(x, -1.0) returns? Only for x in [2^-64, 2^64)
+ * (|c log x| = |ln x| <= 64 ln 2; y in (2^-64, 2^64]), positive: all
+ * callers pass sums of exponentials; anything else fails the range test.
+ * y is correctly rounded, so the remainder r = 1 - x*y is representable
+ * (the remainder of a correctly rounded quotient, no underflow here), and
+ * the true value is 1/x = y + r/x: proven when |r| / x < T ULP, i.e.
+ * |r| < (T ULP) x, the right side rounded once (within the margin).
+ * r = (1 - p) - e with p = round(x*y) and e = x*y - p (exact_product_error):
+ * x*y is within a relative 2^-53 of 1, so p in [1/2, 2] and 1 - p is exact
+ * (Sterbenz); the final difference is exact since r is representable. */
+static inline int reciprocal_is_proven(double x, double y)
+{
+    double p = x * y;
+    double remainder = (1.0 - p) - exact_product_error(x, y, p);
+    return (x >= 0x1p-64) & (x < 0x1p64) &
+           (fabs(remainder) < (exact_pow_threshold(y, EXACT_POW_SAFE_ULPS) * exact_pow_ulp(y)) * x);
+}
+
+/* Is y what pow(x, -2.0) returns, for y near 1 / (x*x) (pow_inverse_square
+ * makes it)? Only for positive x in [2^-32, 2^32) (|c log x| = 2 |ln x| <=
+ * 64 ln 2; y near (2^-64, 2^64]). y need not be correctly rounded: the proof
+ * above only asks that the exact z = 1 / x^2 be within the threshold of y.
+ * With s = round(x*x) and s_e = x*x - s (exact_square_error), the remainder
+ * r = 1 - x^2 y = (1 - s y) - s_e y gives z = y + r / x^2, so y is proven
+ * when |r| < (T ULP) x^2. Computed: p = round(s y), p_e = s y - p exactly
+ * (exact_product_error; s and y in [2^-64, 2^64], s y near 1), 1 - p exactly
+ * (Sterbenz: p in [1/2, 2]); then r' = ((1 - p) - p_e) - round(s_e y), three
+ * more roundings (y is not round(1 / s), so 1 - s y need not be
+ * representable), each of a number below 2^-50 in magnitude (|1 - s y| and
+ * |s_e y| are a few 2^-53 for y within a few ULP of 1 / s), so |r' - r| <
+ * 3 * 2^-103, while (ULP) x^2 >= 2^-53 (1 - 2^-50): r' is within 2^-48 ULP
+ * of r.
+ * The right side uses s for x^2 and rounds once, 2^-52 relative in all:
+ * both far inside the 0.0005 margin. */
+static inline int inverse_square_is_proven(double x, double s, double y)
+{
+    double p = s * y;
+    double remainder = (((1.0 - p) - exact_product_error(s, y, p)) - exact_square_error(x, s) * y);
+    return (x >= 0x1p-32) & (x < 0x1p32) &
+           (fabs(remainder) < (exact_pow_threshold(y, EXACT_POW_SAFE_ULPS) * exact_pow_ulp(y)) * s);
 }
 
 /* pow(x, 2.0), as glibc computes it. */
@@ -150,6 +261,27 @@ static inline int square_root_candidates(double v, double y, double *other)
     double p = y * y;
     *other = exact_pow_neighbour(y, (v - p) - exact_square_error(y, p));
     return 1;
+}
+
+/* pow(x, -1.0), as glibc computes it. */
+static inline double pow_reciprocal(double x)
+{
+    double y = 1.0 / x;
+    return reciprocal_is_proven(x, y) ? y : pow(x, -1.0);
+}
+
+/* pow(x, -2.0), as glibc computes it. 1 / (x*x) rounds twice, so it is
+ * corrected once with its remainder (y + y r, r as in
+ * inverse_square_is_proven), which makes it nearly always the double
+ * nearest 1 / x^2; whatever the candidate, the check decides. Outside
+ * [2^-32, 2^32) the candidate is not used (and the correction not needed). */
+static inline double pow_inverse_square(double x)
+{
+    double s = x * x, y = 1.0 / s;
+    double p = s * y;
+    double remainder = (((1.0 - p) - exact_product_error(s, y, p)) - exact_square_error(x, s) * y);
+    y = y + y * remainder;
+    return inverse_square_is_proven(x, s, y) ? y : pow(x, -2.0);
 }
 
 #endif

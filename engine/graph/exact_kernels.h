@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "exact_pow.h"
 #include "parameter_layout.h"
 
 /* SIMD without giving up bit-exactness: a sum keeps its own order, but
@@ -623,7 +624,7 @@ static inline double attention_head_forward(double *out, const double *q, const 
     double total = ex[0] + 0.0;
     for (int t = 1; t < positions; t++)
         total = total + ex[t];
-    const double inverse = pow(total, -1.0);
+    const double inverse = pow_reciprocal(total);
     vector_scale(weight, ex, inverse, positions);
     /* out_j = 0 + w_0 v_0[j] + w_1 v_1[j] + ...: the dimensions j in the lanes */
     int j = 0;
@@ -651,7 +652,7 @@ static inline void attention_head_backward(const double *grad_out, const double 
                                            double total, double *grad_q, double *const *grad_keys,
                                            double *const *grad_values, double *grad_weight, double *grad_ex)
 {
-    const double inverse = pow(total, -1.0);
+    const double inverse = pow_reciprocal(total);
     /* out_j = sum_t w_t * v_t[j]: chains j descending, terms t descending.
      * Each w_t gets its j terms in descending j, each v_t[j] one term: the
      * loops can run t outer. */
@@ -664,7 +665,7 @@ static inline void attention_head_backward(const double *grad_out, const double 
     }
     /* w_t = ex_t * pow(Z, -1): each t its own pow node, t descending; the
      * local gradient -1 * pow(Z, -2) is the same double for every t */
-    const double grad_inverse = -1.0 * pow(total, -2.0);
+    const double grad_inverse = -1.0 * pow_inverse_square(total);
     double grad_total = 0.0;
     for (int t = positions - 1; t >= 0; t--) {
         grad_ex[t] = inverse * grad_weight[t];
@@ -700,7 +701,7 @@ static inline double cross_entropy_forward(const double *logits, int vocab, int 
         total = total + ex[i];
     saved->total = total;
     saved->target = target;
-    saved->probability = ex[target] * pow(total, -1.0);
+    saved->probability = ex[target] * pow_reciprocal(total);
     return log(saved->probability) * -1.0;
 }
 
@@ -711,8 +712,8 @@ static inline void cross_entropy_backward(double *grad_logits, const double *ex,
 {
     const double grad_log = -1.0 * grad_loss;
     const double grad_probability = (1.0 / s->probability) * grad_log;
-    const double inverse = pow(s->total, -1.0);
-    const double grad_total = (-1.0 * pow(s->total, -2.0)) * (ex[s->target] * grad_probability);
+    const double inverse = pow_reciprocal(s->total);
+    const double grad_total = (-1.0 * pow_inverse_square(s->total)) * (ex[s->target] * grad_probability);
     for (int i = 0; i < vocab; i++) {
         double grad_exp = i == s->target ? inverse * grad_probability + grad_total : grad_total;
         grad_logits[i] = ex[i] * grad_exp;
