@@ -10,9 +10,9 @@
 #include "exact_pow.h"
 #include "kernel_path.h"
 
-/* Adam runs in chunks of this many parameters: each chunk's passes find its
- * arrays and the scratch in the first-level cache, so the parameters,
- * gradients and moments come from memory once a step. */
+/* Adam runs in chunks of this many parameters: the scan for unsettled
+ * elements after a chunk's pass finds its arrays and flags in the
+ * first-level cache. */
 enum { ADAM_CHUNK = 512 };
 
 void adam_buffers_init(adam_buffers *buffers, size_t count)
@@ -20,7 +20,6 @@ void adam_buffers_init(adam_buffers *buffers, size_t count)
     size_t scratch = count < ADAM_CHUNK ? count : ADAM_CHUNK;
     buffers->m = calloc_checked(count, sizeof *buffers->m);
     buffers->v = calloc_checked(count, sizeof *buffers->v);
-    buffers->square = calloc_checked(scratch, sizeof *buffers->square);
     buffers->need_pow = calloc_checked(scratch, sizeof *buffers->need_pow);
     buffers->count = count;
     buffers->steps = buffers->slow_squares = buffers->slow_roots = 0;
@@ -30,7 +29,6 @@ void adam_buffers_free(adam_buffers *buffers)
 {
     free(buffers->m);
     free(buffers->v);
-    free(buffers->square);
     free(buffers->need_pow);
 }
 
@@ -50,61 +48,42 @@ typedef struct adam_constants {
     double lr_t, bias1, bias2, beta1, beta2, keep1, keep2, eps;
 } adam_constants;
 
-/* The elements whose g ** 2 or v_hat ** 0.5 was not proven (exact_pow.h)
- * are few; pow's result for each is one of two candidates
- * (square_candidates). The reference uses g ** 2 only in
- * v = beta2 * v + (1 - beta2) * g ** 2, and the root only in the update of
- * the parameter: where both candidates give the same bits there, that is
- * the reference's result whichever pow returns, and pow is not called. The
- * candidates differ by one ULP and the sums they enter are larger, so most
- * agree. Each fix returns how many pow calls it made. */
-static inline size_t adam_fix_squares(double *restrict square, const double *restrict grad,
-                                      const double *restrict v, const adam_constants *c,
-                                      const uint64_t *restrict need_pow, size_t count)
-{
-    size_t slow = 0;
-    for (size_t i = 0; i < count; i += 8)
-        if (i + 8 > count || any_of_eight(need_pow + i))
-            for (size_t j = i; j < i + 8 && j < count; j++) {
-                if (!need_pow[j])
-                    continue;
-                double other;
-                if (square_candidates(grad[j], square[j], &other) &&
-                    exact_pow_bits(c->beta2 * v[j] + c->keep2 * square[j]) ==
-                        exact_pow_bits(c->beta2 * v[j] + c->keep2 * other))
-                    continue; /* square[j] gives the same v */
-                square[j] = pow(grad[j], 2.0), slow++;
-            }
-    return slow;
-}
+/* Flags of need_pow: which power of an element needs pow itself. */
+enum { SLOW_ROOT = 1, SLOW_SQUARE = 2 };
 
-/* The parameters whose v_hat ** 0.5 was not proven: their data was left as
- * it was; update it with the root both candidates agree on, or pow's. */
 static inline double adam_updated(double data, double m, double root, const adam_constants *c)
 {
     return data - c->lr_t * (m / c->bias1) / (root + c->eps);
 }
 
-static inline size_t adam_fix_roots(double *restrict data, const double *restrict m, const double *restrict v,
-                                    const adam_constants *c, const uint64_t *restrict need_pow, size_t count)
+/* An element the vector pass could not settle: it left data (and, when the
+ * square was not settled, v and the gradient) as they were. Counts the pow
+ * calls. */
+static inline void adam_fix_element(adam_buffers *buffers, const adam_constants *c, double *data, double *grad,
+                                    const double *m, double *v, uint64_t flags)
 {
-    size_t slow = 0;
+    if (flags & SLOW_SQUARE) {
+        *v = c->beta2 * *v + c->keep2 * pow(*grad, 2.0), buffers->slow_squares++;
+        *grad = 0.0;
+    }
+    double v_hat = *v / c->bias2, root = sqrt(v_hat);
+    int settled = square_root_is_proven(v_hat, root, 0) ||
+                  (square_root_in_range(v_hat) && exact_pow_bits(adam_updated(*data, *m, root, c)) ==
+                                                      exact_pow_bits(adam_updated(*data, *m, square_root_other(v_hat, root, 0), c)));
+    if (!settled)
+        root = pow(v_hat, 0.5), buffers->slow_roots++;
+    *data = adam_updated(*data, *m, root, c);
+}
+
+static inline void adam_fix(adam_buffers *buffers, const adam_constants *c, double *data, double *grad,
+                            const double *m, double *v, size_t count)
+{
+    const uint64_t *need_pow = buffers->need_pow;
     for (size_t i = 0; i < count; i += 8)
         if (i + 8 > count || any_of_eight(need_pow + i))
-            for (size_t j = i; j < i + 8 && j < count; j++) {
-                if (!need_pow[j])
-                    continue;
-                double v_hat = v[j] / c->bias2, root = sqrt(v_hat), other;
-                if (square_root_candidates(v_hat, root, &other)) {
-                    double updated = adam_updated(data[j], m[j], root, c);
-                    if (exact_pow_bits(updated) == exact_pow_bits(adam_updated(data[j], m[j], other, c))) {
-                        data[j] = updated;
-                        continue;
-                    }
-                }
-                data[j] = adam_updated(data[j], m[j], pow(v_hat, 0.5), c), slow++;
-            }
-    return slow;
+            for (size_t j = i; j < i + 8 && j < count; j++)
+                if (need_pow[j])
+                    adam_fix_element(buffers, c, data + j, grad + j, m + j, v + j, need_pow[j]);
 }
 
 /* where mask's bits are set, a's bits; elsewhere b's: integer logic, so the
@@ -117,43 +96,49 @@ static inline double select_bits(uint64_t mask, double a, double b)
     return result;
 }
 
-/* One chunk of `count` parameters: data, grad, m, v point at its first. Two
- * vectorized passes, each followed by a scan over its flags: g ** 2, then
- * everything else (a third pass for the update alone, reading the roots back
- * from scratch, costs more than the select that makes it unnecessary). */
+/* One chunk of `count` parameters: data, grad, m, v point at its first.
+ *
+ * g ** 2 and v_hat ** 0.5 are settled without pow where exact_pow.h proves
+ * the fast path, or else where pow's two possible results (the fast path's
+ * and its neighbour, square_other) give the same bits where the reference
+ * uses them: g ** 2 only in v = beta2 * v + (1 - beta2) * g ** 2, the root
+ * only in the parameter's update. Then that is the reference's result
+ * whichever pow returns. The candidates differ by one ULP and the sums they
+ * enter are larger, so most agree; both are computed for every element
+ * (an extra division for the root), which costs less than a scalar pass
+ * over the unproven ones. Where a power is not settled, v and the gradient
+ * or data keep their values (a select, not a branch) and adam_fix, after
+ * the pass, calls pow: a few elements a step. */
 static inline void adam_chunk(adam_buffers *buffers, const adam_constants *c, double *restrict data,
                               double *restrict grad, double *restrict m, double *restrict v, size_t count,
                               int fused)
 {
     const double lr_t = c->lr_t, bias1 = c->bias1, bias2 = c->bias2, beta1 = c->beta1, beta2 = c->beta2;
     const double keep1 = c->keep1, keep2 = c->keep2, eps = c->eps;
-    double *restrict square = buffers->square;
     uint64_t *restrict need_pow = buffers->need_pow;
-
-    /* g ** 2 */
     for (size_t i = 0; i < count; i++) {
-        double g = grad[i], y = g * g;
-        square[i] = y;
-        need_pow[i] = !square_is_proven(g, y, fused);
-    }
-    buffers->slow_squares += adam_fix_squares(square, grad, v, c, need_pow, count);
-
-    /* moments, v_hat ** 0.5 and the update, in one pass; where the root is
-     * not proven, data keeps its old value (a select, not a branch) and
-     * adam_fix_roots updates it with pow's root */
-    for (size_t i = 0; i < count; i++) {
-        double new_m = beta1 * m[i] + keep1 * grad[i];
+        double g = grad[i], square = g * g;
+        double new_m = beta1 * m[i] + keep1 * g;
         m[i] = new_m;
-        grad[i] = 0.0; /* its last use: the reference's p.grad = 0 */
-        double new_v = beta2 * v[i] + keep2 * square[i];
-        v[i] = new_v;
-        double v_hat = new_v / bias2, root = sqrt(v_hat);
-        uint64_t slow = (uint64_t)!square_root_is_proven(v_hat, root, fused);
-        double m_hat = new_m / bias1, old = data[i];
-        data[i] = select_bits((uint64_t)0 - slow, old, old - lr_t * m_hat / (root + eps));
-        need_pow[i] = slow;
+        double old_v = v[i], kept = beta2 * old_v, new_v = kept + keep2 * square;
+        double other_v = kept + keep2 * square_other(g, square, fused);
+        uint64_t square_settled = (uint64_t)(square_is_proven(g, square, fused) |
+                                             ((g != 0.0) & square_in_range(square) &
+                                              (exact_pow_bits(new_v) == exact_pow_bits(other_v))));
+        const uint64_t slow_square = square_settled ^ 1;
+        grad[i] = select_bits((uint64_t)0 - slow_square, g, 0.0); /* 0: the reference's p.grad = 0 */
+        v[i] = select_bits((uint64_t)0 - slow_square, old_v, new_v);
+        double v_hat = new_v / bias2, root = sqrt(v_hat), other_root = square_root_other(v_hat, root, fused);
+        double old = data[i], step = lr_t * (new_m / bias1);
+        double updated = old - step / (root + eps), other_updated = old - step / (other_root + eps);
+        uint64_t root_settled = (uint64_t)(square_root_is_proven(v_hat, root, fused) |
+                                           (square_root_in_range(v_hat) &
+                                            (exact_pow_bits(updated) == exact_pow_bits(other_updated))));
+        const uint64_t slow_root = root_settled ^ 1;
+        data[i] = select_bits((uint64_t)0 - (slow_square | slow_root), old, updated);
+        need_pow[i] = slow_square * SLOW_SQUARE + slow_root * SLOW_ROOT;
     }
-    buffers->slow_roots += adam_fix_roots(data, m, v, c, need_pow, count);
+    adam_fix(buffers, c, data, grad, m, v, count);
 }
 
 static inline void adam_step_body(adam_buffers *buffers, double *restrict data, double *restrict grad,

@@ -2,9 +2,10 @@
  *
  * The per-parameter arithmetic is the spec's, in its order; g ** 2 and
  * v_hat ** 0.5 take exact_pow.h's fast paths where they provably equal
- * glibc's pow. The loops have no branches, so they vectorize (SIMD division
- * and square root are as exactly rounded as scalar ones); the few inputs
- * where a fast path cannot be proven go through pow in a second pass. */
+ * glibc's pow, or where pow's two possible results give the same bits
+ * (adam.c). The loop has no branches, so it vectorizes (SIMD division and
+ * square root are as exactly rounded as scalar ones); the few elements left
+ * unsettled go through pow after it. */
 #ifndef MICROGPT_ADAM_H
 #define MICROGPT_ADAM_H
 
@@ -13,7 +14,6 @@
 
 typedef struct adam_buffers {
     double *m, *v;           /* the moments, [count] */
-    double *square;          /* scratch, one chunk */
     uint64_t *need_pow;      /* scratch, one chunk: 64-bit like the doubles, so the loops vectorize */
     size_t count;
     /* Since init: steps, and elements whose g ** 2 or v_hat ** 0.5 took

@@ -142,9 +142,22 @@ static inline double exact_product_error(double x, double y, double p)
 /* Is y = x * x what pow(x, 2.0) returns? Zero is exact: pow(+-0, 2) = +0
  * (C11 F.10.4.4), and so is 0 * 0. The range test is on doubles (a NaN
  * fails it), so every test here is a vector compare. */
+/* The ranges where pow's error bound above holds: y = x * x in
+ * [2^-128, 2^128) for the square, v in [2^-128, 2^127) for the root. Double
+ * compares (a NaN fails them), so loops with them vectorize. */
+static inline int square_in_range(double y) { return (y >= 0x1p-128) & (y < 0x1p128); }
+static inline int square_root_in_range(double v) { return (v >= 0x1p-128) & (v < 0x1p127); }
+
+/* v - y * y, exactly (see square_root_is_proven), either way as
+ * exact_square_residual. */
+static inline double square_root_residual(double v, double y, int fused)
+{
+    return fused ? __builtin_fma(-y, y, v) : (v - y * y) - exact_square_error(y, y * y);
+}
+
 static inline int square_is_proven(double x, double y, int fused)
 {
-    return (x == 0.0) | ((y >= 0x1p-128) & (y < 0x1p128) &
+    return (x == 0.0) | (square_in_range(y) &
                          (fabs(exact_square_residual(x, y, fused)) <
                           exact_pow_threshold(y, EXACT_POW_SAFE_ULPS) * exact_pow_ulp(y)));
 }
@@ -160,9 +173,9 @@ static inline int square_is_proven(double x, double y, int fused)
  * the range where pow's error bound above holds. */
 static inline int square_root_is_proven(double v, double y, int fused)
 {
-    double residual = fused ? __builtin_fma(-y, y, v) : (v - y * y) - exact_square_error(y, y * y);
+    double residual = square_root_residual(v, y, fused);
     int positive_zero = exact_pow_bits(v) == 0; /* pow(+0, 0.5) = +0 = sqrt(+0); not -0, whose sqrt is -0 */
-    return positive_zero | ((v >= 0x1p-128) & (v < 0x1p127) &
+    return positive_zero | (square_root_in_range(v) &
                             (fabs(residual) <
                              (exact_pow_threshold(y, EXACT_POW_ROOT_SAFE_ULPS) * exact_pow_ulp(y)) * (2.0 * y)));
 }
@@ -233,8 +246,8 @@ static inline double pow_square_root(double v)
  * midpoint beyond y's lower neighbour three quarters away). A caller whose
  * result comes out the same with either candidate needs no pow call
  * (engine/adam.c). The neighbour is y's bits plus or minus one: y is a
- * positive normal double in these ranges. Returns 0, and no candidate, where
- * the range does not hold (pow itself must decide). */
+ * positive normal double in these ranges. Outside them pow itself must
+ * decide. */
 static inline double exact_pow_neighbour(double y, double residual)
 {
     uint64_t bits = exact_pow_bits(y) + (residual > 0.0) - (residual < 0.0);
@@ -243,24 +256,18 @@ static inline double exact_pow_neighbour(double y, double residual)
     return neighbour;
 }
 
-/* pow(x, 2.0) is y = x * x or *other. */
-static inline int square_candidates(double x, double y, double *other)
+/* pow(x, 2.0) is y = x * x or this, where square_in_range(y) and x is
+ * not zero. */
+static inline double square_other(double x, double y, int fused)
 {
-    if (!(x != 0.0 && y >= 0x1p-128 && y < 0x1p128))
-        return 0;
-    *other = exact_pow_neighbour(y, exact_square_error(x, y));
-    return 1;
+    return exact_pow_neighbour(y, exact_square_residual(x, y, fused));
 }
 
-/* pow(v, 0.5) is y = sqrt(v) or *other: the sign of v - y*y (exact, as in
- * square_root_is_proven) says on which side of y the true root lies. */
-static inline int square_root_candidates(double v, double y, double *other)
+/* pow(v, 0.5) is y = sqrt(v) or this, where square_root_in_range(v): the
+ * sign of v - y*y says on which side of y the true root lies. */
+static inline double square_root_other(double v, double y, int fused)
 {
-    if (!(v >= 0x1p-128 && v < 0x1p127))
-        return 0;
-    double p = y * y;
-    *other = exact_pow_neighbour(y, (v - p) - exact_square_error(y, p));
-    return 1;
+    return exact_pow_neighbour(y, square_root_residual(v, y, fused));
 }
 
 /* pow(x, -1.0), as glibc computes it. */

@@ -56,14 +56,15 @@ static void compare(double x)
     CHECK(square_is_proven(x, x * x, 1) == square, "square_is_proven(%a): fused differs", x);
     CHECK(square_root_is_proven(x, sqrt(x), 1) == root, "square_root_is_proven(%a): fused differs", x);
     /* where not proven but in range, pow's result is one of the two candidates */
-    double other;
-    if (!square && square_candidates(x, x * x, &other)) {
-        double result = pow(x, 2.0);
+    if (!square && x != 0.0 && square_in_range(x * x)) {
+        double result = pow(x, 2.0), other = square_other(x, x * x, 0);
+        CHECK(other == square_other(x, x * x, 1), "square_other(%a): fused differs", x);
         CHECK(result == x * x || memcmp(&result, &other, sizeof result) == 0, "pow(%a, 2) = %a: neither candidate", x,
               result);
     }
-    if (!root && square_root_candidates(x, sqrt(x), &other)) {
-        double result = pow(x, 0.5);
+    if (!root && square_root_in_range(x)) {
+        double result = pow(x, 0.5), other = square_root_other(x, sqrt(x), 0);
+        CHECK(other == square_root_other(x, sqrt(x), 1), "square_root_other(%a): fused differs", x);
         CHECK(result == sqrt(x) || memcmp(&result, &other, sizeof result) == 0, "pow(%a, 0.5) = %a: neither candidate",
               x, result);
     }
