@@ -3,6 +3,7 @@
 # scripts/ensure_dependencies.sh, which installs what they need with apt-get
 # (NO_INSTALL=1: only say what is missing; scripts/ensure_dependencies.sh --help).
 BUILD_DIR ?= build
+comma := ,
 JOBS ?= 2
 # Extra CMake arguments for every configure, e.g. CMAKE_ARGS=-DMICROGPT_WERROR=ON (CI).
 CMAKE_ARGS ?=
@@ -167,6 +168,20 @@ compare:
 
 run-compare: check-plot-python
 	$(PLOT_PYTHON) $(COMPARE_PY) benchmarks $(A) $(B)
+
+# Two builds timed against each other (scripts/compare_builds.py --help):
+# train_full of each variant in VARIANTS (default floor), OLD's harness and
+# this build's alternately, PAIRS pairs (default 5), the ratio old / new
+# pair by pair; ARGS go to both harnesses, e.g. ARGS="--n-embd 128 --n-layer 4
+# --steps 50"; OUTPUT=FILE keeps the pairs as JSON. docs/the-floor.md uses it.
+.PHONY: compare-builds
+
+compare-builds:
+	@test -n "$(OLD)" || { echo "usage: make compare-builds OLD=path/to/old/microgpt-bench [PAIRS=5] [VARIANTS=floor,vector] [ARGS=...]" >&2; exit 2; }
+	@$(MAKE) --no-print-directory build
+	cd scripts && python3 compare_builds.py --old $(abspath $(OLD)) --new $(abspath $(BUILD_DIR))/microgpt-bench \
+	  $(if $(PAIRS),--pairs $(PAIRS)) $(foreach v,$(subst $(comma), ,$(VARIANTS)),--variant $(v)) \
+	  $(if $(OUTPUT),--output $(abspath $(OUTPUT))) -- $(ARGS)
 
 # Stability of the table (scripts/compare_runs.py --help; docs/benchmarking.md):
 # two runs' row order, ratio changes and instruction counts, e.g. of two

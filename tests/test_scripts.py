@@ -3,8 +3,9 @@
 
 The table (medians, spreads, ratios within rounds, ties, the unstable mark,
 the instruction column), the README block and when it is written, the plots,
-atomic writing, the writability check, the git state and the comparison of
-two runs (scripts/compare_runs.py), on the fixture and
+atomic writing, the writability check, the git state, the comparison of
+two runs (scripts/compare_runs.py) and of two builds (scripts/compare_builds.py,
+on a stand-in harness), on the fixture and
 on copies of it edited to hold a crashed variant, wrong gradients, a failed
 baseline, unsteady rounds and instruction counts. Needs a python3 that can
 import matplotlib (ctest runs it with the one CMake found). The harness
@@ -28,6 +29,7 @@ PROJECT_DIR = os.path.dirname(TESTS_DIR)
 FIXTURE_DIR = os.path.join(TESTS_DIR, "fixtures", "bench_small")
 sys.path.insert(0, os.path.join(PROJECT_DIR, "scripts"))
 
+import compare_builds  # noqa: E402
 import compare_runs  # noqa: E402
 import make_table  # noqa: E402
 import plot_results  # noqa: E402
@@ -853,6 +855,74 @@ class CompareRunsTest(unittest.TestCase):
                 self.assertEqual((status, out), (2, ""))
                 self.assertEqual(len(err.splitlines()), 1, err)
                 self.assertTrue(err.startswith("compare_runs: "), err)
+
+
+# A stand-in harness: writes train_full's JSON with the step time it was
+# given (SECONDS) and the phases a fixed share of it, and logs each call to
+# CALLS; FAIL=1 makes it exit 2 as the harness does on bad input.
+FAKE_HARNESS = """#!/bin/sh
+echo "$0 $*" >> "$CALLS"
+test "$FAIL" = 1 && { echo "bad input" >&2; exit 2; }
+cat <<JSON
+{"context": {}, "benchmarks": [{"name": "train_full/floor/iterations:1/manual_time", "real_time": $(echo "$SECONDS_MS"),
+ "forward_seconds": 0.001, "backward_seconds": 0.002, "update_seconds": $(echo "$UPDATE")}]}
+JSON
+"""
+
+
+class CompareBuildsTest(unittest.TestCase):
+    def harness(self, directory, name, milliseconds, update, fail=False):
+        path = os.path.join(directory, name)
+        with open(path, "w") as f:
+            f.write(FAKE_HARNESS.replace("$(echo \"$SECONDS_MS\")", str(milliseconds))
+                    .replace("$(echo \"$UPDATE\")", str(update)).replace("$FAIL", "1" if fail else "0"))
+        os.chmod(path, 0o755)
+        return path
+
+    def run_script(self, arguments, calls):
+        output = io.StringIO()
+        with mock.patch.dict(os.environ, {"CALLS": calls}), contextlib.redirect_stdout(output), \
+                contextlib.redirect_stderr(io.StringIO()):
+            status = compare_builds.main(arguments)
+        return status, output.getvalue()
+
+    def test_ratios_pair_by_pair_in_alternating_order(self):
+        with tempfile.TemporaryDirectory() as directory:
+            old = self.harness(directory, "old", 30.0, 0.012)
+            new = self.harness(directory, "new", 10.0, 0.003)
+            calls, report = os.path.join(directory, "calls"), os.path.join(directory, "report.json")
+            status, output = self.run_script(["--old", old, "--new", new, "--pairs", "3", "--output", report,
+                                              "--", "--n-embd", "32"], calls)
+            self.assertEqual(status, 0)
+            with open(calls) as f:
+                order = [line.split()[0] for line in f]
+            self.assertEqual(order, [old, new, new, old, old, new])
+            with open(calls) as f:
+                self.assertTrue(all("--n-embd 32" in line and "--variant floor" in line for line in f))
+            summary = json.load(open(report))["variants"]["floor"]["summary"]
+            self.assertAlmostEqual(summary["step"]["ratio"]["median"], 3.0)
+            self.assertAlmostEqual(summary["update"]["ratio"]["median"], 4.0)
+            self.assertAlmostEqual(summary["forward"]["ratio"]["median"], 1.0)
+            self.assertIn("3.00x", output)
+
+    def test_failed_run_is_reported_and_exits_1(self):
+        with tempfile.TemporaryDirectory() as directory:
+            old = self.harness(directory, "old", 30.0, 0.012)
+            new = self.harness(directory, "new", 10.0, 0.003, fail=True)
+            status, output = self.run_script(["--old", old, "--new", new, "--pairs", "1"],
+                                             os.path.join(directory, "calls"))
+            self.assertEqual(status, 1)
+            self.assertIn("failed", output)
+
+    def test_bad_input_exits_2(self):
+        with tempfile.TemporaryDirectory() as directory:
+            new = self.harness(directory, "new", 10.0, 0.003)
+            for arguments in (["--old", os.path.join(directory, "missing"), "--new", new],
+                              ["--old", new, "--new", new, "--pairs", "0"],
+                              ["--old", new, "--new", new, "--variant", "floor", "--variant", "floor"]):
+                with self.assertRaises(SystemExit) as raised, contextlib.redirect_stderr(io.StringIO()):
+                    compare_builds.main(arguments)
+                self.assertEqual(raised.exception.code, 2)
 
 
 if __name__ == "__main__":
