@@ -1,10 +1,10 @@
 /* test_exact_pow: engine/exact_pow.h's fast paths against glibc's pow, bit
  * for bit: every edge case we can name, inputs built to sit near rounding
  * boundaries (at several magnitudes, so the thresholds that depend on the
- * exponent are exercised), and millions of random inputs over the whole
- * exponent range and over the ranges Adam and the softmax totals see. Also
- * reports how often each fast path is taken, against the single bound of
- * 0.48 ULP used before the thresholds depended on the magnitude. */
+ * exponent, and the square's and root's range-wide ones, are exercised),
+ * and millions of random inputs over the whole exponent range and over the
+ * ranges Adam and the softmax totals see. Also reports how often each fast
+ * path is taken, against the single bound of 0.48 ULP used before. */
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
@@ -101,7 +101,7 @@ static void report(const char *name, const fast_counts *c)
  * i.e. near the midpoint between two doubles. `accepted` counts the inputs
  * the fast paths take although the old bound of 0.48 ULP (square, root) or
  * one like it (reciprocal, inverse square) would have refused them: the
- * ones only the magnitude-dependent thresholds decide. Returns how many
+ * ones only the thresholds above 0.48 ULP decide. Returns how many
  * inputs it compared. */
 static long near_boundaries(python_random *rng, int exponent, long wanted, double band, long *accepted)
 {
@@ -172,6 +172,14 @@ int main(void)
         CHECK(exact_pow_threshold(y, EXACT_POW_SAFE_ULPS) <= 0.4885 - (abs(e) + 1) * 1.5 * 0x1p-15 * log(2.0),
               "threshold at 2^%d above the bound", e);
     }
+    /* The square's and the root's range-wide thresholds are no more than
+     * the magnitude's own anywhere in their ranges. */
+    for (int e = -128; e <= 127; e++)
+        CHECK(EXACT_POW_SQUARE_RANGE_ULPS <= exact_pow_threshold(ldexp(1.5, e), EXACT_POW_SAFE_ULPS),
+              "square's range threshold above 2^%d's", e);
+    for (int e = -64; e <= 63; e++)
+        CHECK(EXACT_POW_ROOT_RANGE_ULPS <= exact_pow_threshold(ldexp(1.5, e), EXACT_POW_ROOT_SAFE_ULPS),
+              "root's range threshold above 2^%d's", e);
     python_random rng;
     python_random_seed(&rng, 2026);
     /* Near rounding boundaries: x and v whose exact square or square root
@@ -210,7 +218,7 @@ int main(void)
         compare(1.0 + 40.0 * python_random_random(&rng));
     counts = &all;
     printf("compared %ld inputs with glibc pow (%ld of them near rounding boundaries, %ld taken only by the "
-           "magnitude-dependent thresholds): identical\n",
+           "thresholds above 0.48 ULP): identical\n",
            all.compared, near, accepted);
     report("all", &all);
     report("Adam-like", &adam_like);
