@@ -67,12 +67,14 @@ static inline void adam_fix_element(adam_buffers *buffers, const adam_constants 
         *grad = 0.0;
     }
     double v_hat = *v / c->bias2, root = sqrt(v_hat);
+    double updated = adam_updated(*data, *m, root, c);
     int settled = square_root_is_proven(v_hat, root, 0) ||
-                  (square_root_in_range(v_hat) && exact_pow_bits(adam_updated(*data, *m, root, c)) ==
-                                                      exact_pow_bits(adam_updated(*data, *m, square_root_other(v_hat, root, 0), c)));
+                  (square_root_in_range(v_hat) &&
+                   exact_pow_bits(updated) ==
+                       exact_pow_bits(adam_updated(*data, *m, square_root_other(v_hat, root, 0), c)));
     if (!settled)
-        root = pow(v_hat, 0.5), buffers->slow_roots++;
-    *data = adam_updated(*data, *m, root, c);
+        updated = adam_updated(*data, *m, pow(v_hat, 0.5), c), buffers->slow_roots++;
+    *data = updated;
 }
 
 static inline void adam_fix(adam_buffers *buffers, const adam_constants *c, double *data, double *grad,
@@ -152,7 +154,8 @@ static inline void adam_step_body(adam_buffers *buffers, double *restrict data, 
         .beta1 = beta1, .beta2 = beta2, .keep1 = 1.0 - beta1, .keep2 = 1.0 - beta2, .eps = 1e-8};
     for (size_t first = 0; first < buffers->count; first += ADAM_CHUNK) {
         size_t count = buffers->count - first < ADAM_CHUNK ? buffers->count - first : ADAM_CHUNK;
-        adam_chunk(buffers, &constants, data + first, grad + first, buffers->m + first, buffers->v + first, count, fused);
+        adam_chunk(buffers, &constants, data + first, grad + first, buffers->m + first, buffers->v + first, count,
+                   fused);
     }
     buffers->steps++;
 }

@@ -72,8 +72,8 @@
  * magnitude's own threshold by its two candidates (engine/adam.c), cheaper
  * than computing the threshold for all (about a fifth of Adam's
  * instructions). Exact, as the threshold: multiples of 2^-23. */
-#define EXACT_POW_SQUARE_RANGE_ULPS (EXACT_POW_SAFE_ULPS - 129 * EXACT_POW_LOG_ULPS)  /* 0.48431... */
-#define EXACT_POW_ROOT_RANGE_ULPS (EXACT_POW_ROOT_SAFE_ULPS - 65 * EXACT_POW_LOG_ULPS) /* 0.48542... */
+#define EXACT_POW_SQUARE_RANGE_ULPS (EXACT_POW_SAFE_ULPS - 129 * EXACT_POW_LOG_ULPS)  /* 0.48439... */
+#define EXACT_POW_ROOT_RANGE_ULPS (EXACT_POW_ROOT_SAFE_ULPS - 65 * EXACT_POW_LOG_ULPS) /* 0.48543... */
 
 static inline uint64_t exact_pow_bits(double x)
 {
