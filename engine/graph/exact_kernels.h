@@ -34,10 +34,11 @@
  * independent sums may run side by side. Each lane of an exact_v4 holds one
  * such sum and adds its terms in the reference's order, with the scalar
  * code's roundings (mul, then add: -ffp-contract=off). The lanes run across
- * output rows (linear forward), across input columns (linear backward: each
- * column's contributions still arrive in the reference's row order), and
- * across a head's dimensions (attention). GCC's vector extension compiles to
- * one AVX2 instruction per operation in the KERNEL_PATH_AVX2 copies of the
+ * positions or output rows (linear forward), across input columns (linear
+ * backward: each column's contributions still arrive in the reference's row
+ * order), and across a head's dimensions (attention). GCC's vector
+ * extension compiles to one AVX2 instruction per operation in the
+ * KERNEL_PATH_AVX2 copies of the
  * callers (kernel_path.h), to two SSE2 ones in the baseline copies. Loads
  * and stores are macros, not functions: no vector is passed to or returned
  * from a function (whose ABI would differ between the two copies). */
@@ -138,10 +139,10 @@ static inline void rmsnorm_backward(double *grad_x, const double *grad_out, cons
 
 /* ---- linear ---- */
 
-/* Forward runs four output rows in the lanes: it reads the weights in
- * blocks of four rows, column by column, a copy made once per step (the
- * weights change only in Adam): blocked[b][i][lane] = W[4b + lane][i], the
- * rows past n_out zero. */
+/* One position's forward runs four output rows in the lanes: it reads the
+ * weights in blocks of four rows, column by column, a copy made once per
+ * step (the weights change only in Adam): blocked[b][i][lane] =
+ * W[4b + lane][i], the rows past n_out zero. */
 static inline size_t linear_blocked_size(int n_out, int n_in) { return (size_t)((n_out + 3) / 4) * 4 * (size_t)n_in; }
 
 static inline void linear_block_weights(double *blocked, const double *w, int n_out, int n_in)
@@ -199,77 +200,38 @@ static inline void linear_store_block(double *out, const exact_v4 *sum, int b, i
             out[4 * b + lane] = (*sum)[lane];
 }
 
-/* out[o] = 0 + W[o][0] * x[0] + W[o][1] * x[1] + ..., four blocks (sixteen
- * rows, four independent chains) at a time, for `positions` inputs: x_p at
- * x + p * x_stride, out_p at out + p * out_stride. Each group of rows is
- * applied to every position while its weights are in the cache (floor runs
- * a layer's positions together; a single position passes 1). */
-static inline void linear_forward_positions(double *out, size_t out_stride, const double *blocked, const double *x,
-                                            size_t x_stride, int positions, int n_out, int n_in)
+/* out[o] = 0 + W[o][0] * x[0] + W[o][1] * x[1] + ..., one position, over
+ * the blocked copy: four blocks (sixteen rows, four independent chains) at
+ * a time (vector and replay, whose nodes are one position each; floor runs
+ * linear_forward_rows below). */
+static inline void linear_forward(double *out, const double *blocked, const double *x, int n_out, int n_in)
 {
     const int blocks = (n_out + 3) / 4;
     const size_t stride = (size_t)4 * n_in;
     int b = 0;
     for (; b + 4 <= blocks; b += 4) {
         const double *w = blocked + (size_t)b * stride;
-        int p = 0;
-        /* two positions at a time: eight independent chains keep both adders busy */
-        for (; p + 2 <= positions; p += 2) {
-            const double *x0 = x + (size_t)p * x_stride, *x1 = x0 + x_stride;
-            exact_v4 sum0[4], sum1[4], first0 = V4_BROADCAST(x0[0]), first1 = V4_BROADCAST(x1[0]);
-            const exact_v4 zero = V4_BROADCAST(0.0);
+        exact_v4 sum[4], first = V4_BROADCAST(x[0]), zero = V4_BROADCAST(0.0);
 #pragma GCC unroll 4
-            for (int k = 0; k < 4; k++) {
-                sum0[k] = V4_LOAD(w + k * stride) * first0 + zero;
-                sum1[k] = V4_LOAD(w + k * stride) * first1 + zero;
-            }
-            for (int i = 1; i < n_in; i++) {
-                const exact_v4 xi0 = V4_BROADCAST(x0[i]), xi1 = V4_BROADCAST(x1[i]);
-#pragma GCC unroll 4
-                for (int k = 0; k < 4; k++) {
-                    const exact_v4 weights = V4_LOAD(w + k * stride + (size_t)i * 4);
-                    sum0[k] = sum0[k] + weights * xi0;
-                    sum1[k] = sum1[k] + weights * xi1;
-                }
-            }
-#pragma GCC unroll 4
-            for (int k = 0; k < 4; k++) {
-                linear_store_block(out + (size_t)p * out_stride, &sum0[k], b + k, n_out);
-                linear_store_block(out + (size_t)(p + 1) * out_stride, &sum1[k], b + k, n_out);
-            }
-        }
-        for (; p < positions; p++) {
-            const double *xp = x + (size_t)p * x_stride;
-            exact_v4 sum[4], first = V4_BROADCAST(xp[0]), zero = V4_BROADCAST(0.0);
+        for (int k = 0; k < 4; k++)
+            sum[k] = V4_LOAD(w + k * stride) * first + zero;
+        for (int i = 1; i < n_in; i++) {
+            const exact_v4 xi = V4_BROADCAST(x[i]);
 #pragma GCC unroll 4
             for (int k = 0; k < 4; k++)
-                sum[k] = V4_LOAD(w + k * stride) * first + zero;
-            for (int i = 1; i < n_in; i++) {
-                const exact_v4 xi = V4_BROADCAST(xp[i]);
-#pragma GCC unroll 4
-                for (int k = 0; k < 4; k++)
-                    sum[k] = sum[k] + V4_LOAD(w + k * stride + (size_t)i * 4) * xi;
-            }
-#pragma GCC unroll 4
-            for (int k = 0; k < 4; k++)
-                linear_store_block(out + (size_t)p * out_stride, &sum[k], b + k, n_out);
+                sum[k] = sum[k] + V4_LOAD(w + k * stride + (size_t)i * 4) * xi;
         }
+#pragma GCC unroll 4
+        for (int k = 0; k < 4; k++)
+            linear_store_block(out, &sum[k], b + k, n_out);
     }
     for (; b < blocks; b++) {
         const double *w = blocked + (size_t)b * stride;
-        for (int p = 0; p < positions; p++) {
-            const double *xp = x + (size_t)p * x_stride;
-            exact_v4 sum = V4_LOAD(w) * V4_BROADCAST(xp[0]) + V4_BROADCAST(0.0);
-            for (int i = 1; i < n_in; i++)
-                sum = sum + V4_LOAD(w + (size_t)i * 4) * V4_BROADCAST(xp[i]);
-            linear_store_block(out + (size_t)p * out_stride, &sum, b, n_out);
-        }
+        exact_v4 sum = V4_LOAD(w) * V4_BROADCAST(x[0]) + V4_BROADCAST(0.0);
+        for (int i = 1; i < n_in; i++)
+            sum = sum + V4_LOAD(w + (size_t)i * 4) * V4_BROADCAST(x[i]);
+        linear_store_block(out, &sum, b, n_out);
     }
-}
-
-static inline void linear_forward(double *out, const double *blocked, const double *x, int n_out, int n_in)
-{
-    linear_forward_positions(out, 0, blocked, x, 0, 1, n_out, n_in);
 }
 
 /* Forward with the positions in the lanes, over the weights as they are
