@@ -11,15 +11,17 @@ there) on the first K steps, or on all steps with --full. Rounds rather
 than repetitions back to back: drift and neighbours on the machine hit
 every row alike, and ratios are taken within a round. A variant that
 crashes loses only its own row ("failed: ...") and leaves the later rounds.
-Round 1 also records every step's time of each variant's train_full run
-(microgpt-bench --step-times). After the rounds, callgrind counts
+Round 1 also records every step's time of a train_full run of each
+variant (microgpt-bench --step-times), in a process of its own after the
+variant's timed one, so the recording's system calls are in no timed
+run. After the rounds, callgrind counts
 instructions per training step of the C variants and of the Python rows
 (microgpt_bench/instructions.py, as scripts/count_instructions.py does).
 Writes into the output directory (results/ by default):
   benchmark-round-NN.json  Google Benchmark JSON of each round (the source of truth);
   run.json                 settings, machine, compiler, git state, rounds, baseline timings;
   instructions.json        instruction counts, when counted;
-  step_times.json          round 1's per-step times, one run per variant;
+  step_times.json          round 1's per-step times, one untimed run per variant;
   table.md, graph_size_vs_runtime.png/.svg, phases.png (make_table.py, plot_results.py),
   step_time.png            (plot_step_time.py) from the same run;
 and the table between README.md's marker lines with --readme, or with
@@ -98,15 +100,12 @@ def settings_of(args):
             "instruction_steps": args.instruction_steps}
 
 
-def run_variant(args, variant, stem, label, record_steps=False):
+def run_variant(args, variant, stem, label):
     """One harness process for one variant: (outcome, its JSON or None);
-    its files are stem.json, .out and .err, and with record_steps its
-    per-step times stem.steps.json."""
+    its files are stem.json, .out and .err."""
     command = [args.bench, "--variant", variant, "--steps", str(args.steps), "--k-steps", str(args.k_steps),
                "--phase-iterations", str(args.phase_iterations), f"--benchmark_out={stem}.json",
                "--benchmark_out_format=json"]
-    if record_steps:
-        command += ["--step-times", stem + ".steps.json"]
     if args.data:
         command += ["--data", args.data]
     outcome, result = processes.run_json_process(command, stem, args.timeout, empty=processes.no_benchmarks)
@@ -121,6 +120,27 @@ def run_variant(args, variant, stem, label, record_steps=False):
     text = f"train_full {bench_table.format_seconds(bench_run.entry_seconds(full))}" if full else "no train_full"
     log(f"[{label}] {variant}: {checks.status_text(full or {})}, {text} ({outcome['seconds']:.1f} s)")
     return outcome, result
+
+
+def record_step_times(args, variant, stem, label):
+    """Every step's time of one train_full run of the variant, in a harness
+    process of its own (fresh, as the timed ones), whose timings are not
+    used: recording a step costs a few system calls, microseconds that the
+    fastest rows' timed runs must not carry. The document, or None."""
+    command = [args.bench, "--variant", variant, "--steps", str(args.steps), "--benchmark_filter=^train_full/",
+               "--step-times", stem + ".steps.json", f"--benchmark_out={stem}.steps-run.json",
+               "--benchmark_out_format=json"]
+    if args.data:
+        command += ["--data", args.data]
+    outcome, _ = processes.run_json_process(command, stem + ".steps-run", args.timeout,
+                                            empty=processes.no_benchmarks)
+    try:
+        if outcome["status"] != "ok":
+            raise ResultsError(outcome["status"])
+        return load_json(stem + ".steps.json", hint="the harness did not write it")
+    except ResultsError as error:  # the timings stand; the plot lacks this variant
+        log(f"[{label}] {variant}: no step times: {error}")
+        return None
 
 
 def run_baseline(args, baseline, steps, stem, label):
@@ -160,18 +180,16 @@ def run_rounds(args, variants, baselines, work_dir):
         started, results = time.monotonic(), []
         for index, variant in enumerate(order, 1):
             stem = os.path.join(work_dir, f"round{number}-{variant}")
-            outcome, result = run_variant(args, variant, stem, f"round {number}/{args.rounds}, {index}/{len(order)}",
-                                          record_steps=number == 1)
+            label = f"round {number}/{args.rounds}, {index}/{len(order)}"
+            outcome, result = run_variant(args, variant, stem, label)
             record["variants"].append(outcome)
             if result is None:
                 failed[variant] = outcome["status"]
             else:
                 results.append(result)
-                if number == 1:
-                    try:
-                        steps_documents.append(load_json(stem + ".steps.json", hint="the harness did not write it"))
-                    except ResultsError as error:  # the timings stand; the plot lacks this variant
-                        log(f"    no step times: {error}")
+                document = record_step_times(args, variant, stem, label) if number == 1 else None
+                if document is not None:
+                    steps_documents.append(document)
         if results:
             record["file"] = bench_run.round_file(number)
             files[record["file"]] = processes.merge_benchmarks(results)

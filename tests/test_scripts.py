@@ -31,6 +31,7 @@ sys.path.insert(0, os.path.join(PROJECT_DIR, "scripts"))
 
 import compare_builds  # noqa: E402
 import compare_runs  # noqa: E402
+import run_bench  # noqa: E402
 import make_table  # noqa: E402
 import plot_results  # noqa: E402
 from microgpt_bench import (bench_plots, bench_run, bench_table, checks, files, hooks, instructions,  # noqa: E402
@@ -923,6 +924,37 @@ class CompareBuildsTest(unittest.TestCase):
                 with self.assertRaises(SystemExit) as raised, contextlib.redirect_stderr(io.StringIO()):
                     compare_builds.main(arguments)
                 self.assertEqual(raised.exception.code, 2)
+
+
+class StepTimesProcessTest(unittest.TestCase):
+    """Round 1 records every step's time in a harness process of its own:
+    no timed process carries --step-times (its system calls, microseconds a
+    step, would weigh on the fastest rows' times)."""
+
+    def test_timed_processes_do_not_record_steps(self):
+        commands = []
+
+        def fake_run(command, stem, timeout, output_path=None, empty=None):
+            commands.append(command)
+            if any(part.startswith("--step-times") for part in command):
+                with open(command[command.index("--step-times") + 1], "w") as f:
+                    json.dump({"steps": 3, "variants": {command[2]: {"seconds": [1e-3, 1e-3, 1e-3]}}}, f)
+            return {"status": "ok", "exit_code": 0, "seconds": 0.1}, {"benchmarks": [
+                {"name": f"train_full/{command[2]}", "real_time": 1.0, "time_unit": "ms", "gradient_status": 0}]}
+
+        args = run_bench.parse_arguments(["--bench", "/bin/true", "--rounds", "2", "--steps", "3", "--k-steps", "2",
+                                          "--skip-python", "--factor-sizes", ""])
+        with tempfile.TemporaryDirectory() as work, mock.patch.object(run_bench.processes, "run_json_process",
+                                                                      fake_run), \
+                contextlib.redirect_stdout(io.StringIO()):
+            _, _, failed, steps = run_bench.run_rounds(args, ["floor", "naive"], [], work)
+        self.assertEqual(failed, {})
+        recording = [c for c in commands if "--step-times" in c]
+        timed = [c for c in commands if "--step-times" not in c]
+        self.assertEqual(len(timed), 4)  # two variants, two rounds
+        self.assertEqual(sorted(c[2] for c in recording), ["floor", "naive"])  # round 1 only
+        self.assertTrue(all("--benchmark_filter=^train_full/" in c for c in recording))
+        self.assertEqual(sorted(steps["variants"]), ["floor", "naive"])
 
 
 if __name__ == "__main__":
