@@ -210,9 +210,12 @@ static void attention_forward(layer_saved *a, int l, int position)
     }
 }
 
-/* Layer l over positions 0..positions-1: each linear once for all of them. */
+/* A linear over a step's positions, the positions in the lanes
+ * (exact_kernels.h), with floor's scratch. */
 #define LINEAR_FORWARD(out, out_stride, w, x, x_stride, positions, n_out, n_in)                                      \
     linear_forward_rows(out, out_stride, w, x, x_stride, positions, n_out, n_in, floor_state.inputs_transposed)
+
+/* Layer l over positions 0..positions-1: each linear once for all of them. */
 static void layer_forward(int l, int positions)
 {
     const int embd = floor_state.shape.n_embd;
@@ -235,8 +238,7 @@ static void layer_forward(int l, int positions)
     LINEAR_FORWARD(first->hidden, stride, w.fc1, first->normed2, stride, positions, 4 * embd, embd);
     EACH_POSITION for (int i = 0; i < 4 * embd; i++)
         a->activated[i] = a->hidden[i] > 0.0 ? a->hidden[i] : 0.0;
-    LINEAR_FORWARD(first->output, stride, w.fc2, first->activated, stride, positions, embd,
-                             4 * embd);
+    LINEAR_FORWARD(first->output, stride, w.fc2, first->activated, stride, positions, embd, 4 * embd);
     EACH_POSITION vector_add(a->output, a->output, a->residual, embd);
 #undef EACH_POSITION
 }
@@ -261,8 +263,8 @@ static inline double floor_forward(const model_shape *shape, const int *tokens, 
     }
     /* the logits in place of their exps, which cross_entropy_forward writes over them */
     position_saved *first = &floor_state.saved[0];
-    LINEAR_FORWARD(first->logits_exp, floor_state.position_stride, g.lm_head,
-                             first->layers[layers - 1].output, floor_state.position_stride, positions, vocab, embd);
+    LINEAR_FORWARD(first->logits_exp, floor_state.position_stride, g.lm_head, first->layers[layers - 1].output,
+                   floor_state.position_stride, positions, vocab, embd);
     double losses_total = 0.0;
     for (int p = 0; p < positions; p++) {
         position_saved *s = &floor_state.saved[p];

@@ -38,10 +38,11 @@
  * backward: each column's contributions still arrive in the reference's row
  * order), and across a head's dimensions (attention). GCC's vector
  * extension compiles to one AVX2 instruction per operation in the
- * KERNEL_PATH_AVX2 copies of the
- * callers (kernel_path.h), to two SSE2 ones in the baseline copies. Loads
- * and stores are macros, not functions: no vector is passed to or returned
- * from a function (whose ABI would differ between the two copies). */
+ * KERNEL_PATH_AVX2 copies of the callers (kernel_path.h), to two SSE2 ones
+ * in the baseline copies. Loads and stores are macros, not functions: no
+ * vector is passed to or returned from a function by value (whose ABI
+ * would differ between the two copies); v4_transpose and the stores of
+ * linear_forward_rows take them through pointers. */
 typedef double exact_v4 __attribute__((vector_size(32)));
 /* Loops over the four accumulators of a kernel carry `#pragma GCC unroll 4`:
  * fully unrolled, the accumulators stay in registers. */
