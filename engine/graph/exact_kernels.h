@@ -374,22 +374,26 @@ static inline void span_row(column_span *s, const double *row, double g)
             s->grad_x[i] += row[i] * g;
 }
 
-/* The same row's contribution to its weights' gradients too: grad_row[i] +=
- * x[i] * g, while the row is in registers (one position: the weights get
- * one contribution each, so the split above saves nothing). */
-static inline void span_row_and_weights(column_span *s, double *grad_row, const double *row, const double *x, double g)
+/* span_row, and with weights_too the row's contribution to its weights'
+ * gradients as well, grad_row[i] += x[i] * g, while the row is in registers:
+ * for one position, where the weights get one contribution each and
+ * linear_weight_gradient's loop over positions saves nothing. */
+static inline void span_row_weights(column_span *s, int weights_too, double *grad_row, const double *row,
+                                    const double *x, double g)
 {
-    grad_row += s->first, x += s->first;
-    if (s->width == COLUMN_SPAN) {
-        const exact_v4 gv = V4_BROADCAST(g);
+    if (weights_too) {
+        grad_row += s->first, x += s->first;
+        if (s->width == COLUMN_SPAN) {
+            const exact_v4 gv = V4_BROADCAST(g);
 #pragma GCC unroll 4
-        for (int k = 0; k < COLUMN_SPAN / 4; k++) {
-            exact_v4 grad_w = V4_LOAD(grad_row + 4 * k) + V4_LOAD(x + 4 * k) * gv;
-            V4_STORE(grad_row + 4 * k, grad_w);
-        }
-    } else
-        for (int i = 0; i < s->width; i++)
-            grad_row[i] += x[i] * g;
+            for (int k = 0; k < COLUMN_SPAN / 4; k++) {
+                exact_v4 grad_w = V4_LOAD(grad_row + 4 * k) + V4_LOAD(x + 4 * k) * gv;
+                V4_STORE(grad_row + 4 * k, grad_w);
+            }
+        } else
+            for (int i = 0; i < s->width; i++)
+                grad_row[i] += x[i] * g;
+    }
     span_row(s, row, g);
 }
 
@@ -496,38 +500,25 @@ static inline void linear_backward_positions(position_rows grad_x, double *grad_
                                              position_rows grad_out, int positions, int n_out, int n_in,
                                              const int *last)
 {
-    if (positions == 1) {
-        const double *x0 = position_row(x, 0), *g0 = position_row(grad_out, 0);
-        const int skip = last ? last[0] : -1;
-        for (int first = 0; first < n_in; first += COLUMN_SPAN) {
-            column_span s;
-            span_begin(&s, position_row(grad_x, 0), first, n_in);
-            for (int o = n_out - 1; o >= 0; o--)
-                if (o != skip)
-                    span_row_and_weights(&s, grad_w + (size_t)o * n_in, w + (size_t)o * n_in, x0, g0[o]);
-            if (skip >= 0)
-                span_row_and_weights(&s, grad_w + (size_t)skip * n_in, w + (size_t)skip * n_in, x0, g0[skip]);
-            span_end(&s);
-        }
-        return;
-    }
-    linear_weight_gradient(grad_w, x, grad_out, positions, n_out, n_in);
+    const int one = positions == 1;
+    if (!one)
+        linear_weight_gradient(grad_w, x, grad_out, positions, n_out, n_in);
     int p = positions - 1;
     if (!last)
         for (; p >= 1; p -= 2)
             linear_input_gradient_pair(position_row(grad_x, p), position_row(grad_x, p - 1), w,
                                        position_row(grad_out, p), position_row(grad_out, p - 1), n_out, n_in);
     for (; p >= 0; p--) {
-        const double *gp = position_row(grad_out, p);
+        const double *xp = position_row(x, p), *gp = position_row(grad_out, p);
         const int skip = last ? last[p] : -1;
         for (int first = 0; first < n_in; first += COLUMN_SPAN) {
             column_span s;
             span_begin(&s, position_row(grad_x, p), first, n_in);
             for (int o = n_out - 1; o >= 0; o--)
                 if (o != skip)
-                    span_row(&s, w + (size_t)o * n_in, gp[o]);
+                    span_row_weights(&s, one, grad_w + (size_t)o * n_in, w + (size_t)o * n_in, xp, gp[o]);
             if (skip >= 0)
-                span_row(&s, w + (size_t)skip * n_in, gp[skip]);
+                span_row_weights(&s, one, grad_w + (size_t)skip * n_in, w + (size_t)skip * n_in, xp, gp[skip]);
             span_end(&s);
         }
     }
@@ -565,8 +556,7 @@ static inline void qkv_backward_positions(position_rows grad_normed_rows, positi
         linear_weight_gradient(v.grad, normed_rows, grad_v_rows, positions, n_embd, n_embd);
     }
 #define QKV_ROW(m, r, g)                                                                                            \
-    (one ? span_row_and_weights(&s, (m).grad + (size_t)(r) * n_embd, (m).w + (size_t)(r) * n_embd, normed, (g)[r]) \
-         : span_row(&s, (m).w + (size_t)(r) * n_embd, (g)[r]))
+    span_row_weights(&s, one, (m).grad + (size_t)(r) * n_embd, (m).w + (size_t)(r) * n_embd, normed, (g)[r])
     for (int first = 0; first < n_embd; first += COLUMN_SPAN)
         for (int p = positions - 1; p >= 0; p--) {
             const int first_position = starts_at_zero && p == 0;
