@@ -51,27 +51,38 @@ typedef struct adam_constants {
 /* Flags of need_pow: which power of an element needs pow itself. */
 enum { SLOW_ROOT = 1, SLOW_SQUARE = 2 };
 
+/* The reference's v = beta2 * v + (1 - beta2) * g ** 2 and
+ * p -= lr_t * m_hat / (v_hat ** 0.5 + eps), in its order: written once for
+ * the vector pass and for the elements fixed after it. */
+static inline double adam_second_moment(double v, double square, const adam_constants *c)
+{
+    return c->beta2 * v + c->keep2 * square;
+}
+
 static inline double adam_updated(double data, double m, double root, const adam_constants *c)
 {
     return data - c->lr_t * (m / c->bias1) / (root + c->eps);
 }
 
 /* An element the vector pass could not settle: it left data (and, when the
- * square was not settled, v and the gradient) as they were. Counts the pow
- * calls. */
+ * square was not settled, v and the gradient) as they were. Its root is
+ * settled already if the pass found it so (SLOW_ROOT unset) from the v it
+ * kept; after pow's square, v is new and the root is checked again. Counts
+ * the pow calls. */
 static inline void adam_fix_element(adam_buffers *buffers, const adam_constants *c, double *data, double *grad,
                                     const double *m, double *v, uint64_t flags)
 {
     if (flags & SLOW_SQUARE) {
-        *v = c->beta2 * *v + c->keep2 * pow(*grad, 2.0), buffers->slow_squares++;
+        *v = adam_second_moment(*v, pow(*grad, 2.0), c), buffers->slow_squares++;
         *grad = 0.0;
     }
     double v_hat = *v / c->bias2, root = sqrt(v_hat);
     double updated = adam_updated(*data, *m, root, c);
-    int settled = square_root_is_proven(v_hat, root, 0) ||
-                  (square_root_in_range(v_hat) &&
-                   exact_pow_bits(updated) ==
-                       exact_pow_bits(adam_updated(*data, *m, square_root_other(v_hat, root, 0), c)));
+    int settled = (flags & SLOW_SQUARE) &&
+                  (square_root_is_proven(v_hat, root, 0) ||
+                   (square_root_in_range(v_hat) &&
+                    exact_pow_bits(updated) ==
+                        exact_pow_bits(adam_updated(*data, *m, square_root_other(v_hat, root, 0), c))));
     if (!settled)
         updated = adam_updated(*data, *m, pow(v_hat, 0.5), c), buffers->slow_roots++;
     *data = updated;
@@ -115,15 +126,14 @@ static inline void adam_chunk(adam_buffers *buffers, const adam_constants *c, do
                               double *restrict grad, double *restrict m, double *restrict v, size_t count,
                               int fused)
 {
-    const double lr_t = c->lr_t, bias1 = c->bias1, bias2 = c->bias2, beta1 = c->beta1, beta2 = c->beta2;
-    const double keep1 = c->keep1, keep2 = c->keep2, eps = c->eps;
+    const double bias2 = c->bias2, beta1 = c->beta1, keep1 = c->keep1;
     uint64_t *restrict need_pow = buffers->need_pow;
     for (size_t i = 0; i < count; i++) {
         double g = grad[i], square = g * g;
         double new_m = beta1 * m[i] + keep1 * g;
         m[i] = new_m;
-        double old_v = v[i], kept = beta2 * old_v, new_v = kept + keep2 * square;
-        double other_v = kept + keep2 * square_other(g, square, fused);
+        double old_v = v[i], new_v = adam_second_moment(old_v, square, c);
+        double other_v = adam_second_moment(old_v, square_other(g, square, fused), c);
         uint64_t square_settled = (uint64_t)(square_is_proven(g, square, fused) |
                                              ((g != 0.0) & square_in_range(square) &
                                               (exact_pow_bits(new_v) == exact_pow_bits(other_v))));
@@ -131,8 +141,8 @@ static inline void adam_chunk(adam_buffers *buffers, const adam_constants *c, do
         grad[i] = select_bits((uint64_t)0 - slow_square, g, 0.0); /* 0: the reference's p.grad = 0 */
         v[i] = select_bits((uint64_t)0 - slow_square, old_v, new_v);
         double v_hat = new_v / bias2, root = sqrt(v_hat), other_root = square_root_other(v_hat, root, fused);
-        double old = data[i], step = lr_t * (new_m / bias1);
-        double updated = old - step / (root + eps), other_updated = old - step / (other_root + eps);
+        double old = data[i], updated = adam_updated(old, new_m, root, c);
+        double other_updated = adam_updated(old, new_m, other_root, c);
         uint64_t root_settled = (uint64_t)(square_root_is_proven(v_hat, root, fused) |
                                            (square_root_in_range(v_hat) &
                                             (exact_pow_bits(updated) == exact_pow_bits(other_updated))));
