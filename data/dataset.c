@@ -57,8 +57,7 @@ int dataset_parse(const char *bytes, size_t size, dataset *out, char *error, siz
             unsigned char c = (unsigned char)bytes[i];
             int stripped = i < first || i >= last;
             if (!is_printable(c) && !(stripped && is_strip_space(c)))
-                return fail(error, error_capacity, "line %ld has byte 0x%02x, outside printable ASCII",
-                            line_number, c);
+                return fail(error, error_capacity, "line %ld has byte 0x%02x, outside printable ASCII", line_number, c);
         }
         if (last > first) {
             doc_count++;

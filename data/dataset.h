@@ -15,11 +15,11 @@ enum { DATASET_MAX_VOCAB = 96 }; /* 95 printable characters + BOS */
 
 typedef struct dataset {
     size_t doc_count;
-    int vocab_size;           /* distinct characters + 1 */
-    int bos;                  /* = number of distinct characters */
+    int vocab_size;                     /* distinct characters + 1 */
+    int bos;                            /* = number of distinct characters */
     char characters[DATASET_MAX_VOCAB]; /* sorted; token id = index */
-    int *tokens;              /* every document as [BOS, chars..., BOS], back to back */
-    size_t *doc_start;        /* doc i is tokens[doc_start[i] .. doc_start[i + 1]) */
+    int *tokens;                        /* every document as [BOS, chars..., BOS], back to back */
+    size_t *doc_start;                  /* doc i is tokens[doc_start[i] .. doc_start[i + 1]) */
 } dataset;
 
 /* Parses the bytes of a names file. 0 on success, -1 with a message. */

@@ -27,11 +27,10 @@ static int file_exists(const char *path)
     return stat(path, &info) == 0;
 }
 
-int dataset_locate(const char *explicit_path, char *path_out, size_t path_capacity, char *error,
-                   size_t error_capacity)
+int dataset_locate(const char *explicit_path, char *path_out, size_t path_capacity, char *error, size_t error_capacity)
 {
     const char *environment_path = getenv("MICROGPT_DATA");
-    const char *path = explicit_path ? explicit_path
+    const char *path = explicit_path                           ? explicit_path
                        : environment_path && *environment_path ? environment_path
                                                                : dataset_default_path();
     if (snprintf(path_out, path_capacity, "%s", path) >= (int)path_capacity) {
@@ -81,13 +80,12 @@ int dataset_download(const char *url, const char *destination, const char *expec
         return -1;
     }
     /* --silent without --show-error: our own line below says what failed. */
-    char *arguments[] = {"curl", "--fail", "--silent", "--location", "--max-time", "60",
-                         "--output", temporary, (char *)url, NULL};
+    char *arguments[] = {"curl", "--fail",   "--silent", "--location", "--max-time",
+                         "60",   "--output", temporary,  (char *)url,  NULL};
     pid_t child;
     int spawn_error = posix_spawnp(&child, "curl", NULL, NULL, arguments, environ);
     if (spawn_error) {
-        snprintf(error, error_capacity, "cannot download %s: curl: %s (pass --data PATH)", url,
-                 strerror(spawn_error));
+        snprintf(error, error_capacity, "cannot download %s: curl: %s (pass --data PATH)", url, strerror(spawn_error));
         return -1;
     }
     int status;

@@ -19,8 +19,7 @@ const char *dataset_default_path(void);
 
 /* Picks the path; downloads the default one if it is missing. 0 or -1 with
  * one line in error. */
-int dataset_locate(const char *explicit_path, char *path_out, size_t path_capacity, char *error,
-                   size_t error_capacity);
+int dataset_locate(const char *explicit_path, char *path_out, size_t path_capacity, char *error, size_t error_capacity);
 
 /* Downloads url with curl into destination through a temporary file, which
  * is renamed into place only if its sha256 is expected_sha256. */

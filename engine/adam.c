@@ -78,18 +78,18 @@ static inline void adam_fix_element(adam_buffers *buffers, const adam_constants 
     }
     double v_hat = *v / c->bias2, root = sqrt(v_hat);
     double updated = adam_updated(*data, *m, root, c);
-    int settled = (flags & SLOW_SQUARE) &&
-                  (square_root_is_proven(v_hat, root, 0) ||
-                   (square_root_in_range(v_hat) &&
-                    exact_pow_bits(updated) ==
-                        exact_pow_bits(adam_updated(*data, *m, square_root_other(v_hat, root, 0), c))));
+    int settled =
+        (flags & SLOW_SQUARE) &&
+        (square_root_is_proven(v_hat, root, 0) ||
+         (square_root_in_range(v_hat) &&
+          exact_pow_bits(updated) == exact_pow_bits(adam_updated(*data, *m, square_root_other(v_hat, root, 0), c))));
     if (!settled)
         updated = adam_updated(*data, *m, pow(v_hat, 0.5), c), buffers->slow_roots++;
     *data = updated;
 }
 
-static inline void adam_fix(adam_buffers *buffers, const adam_constants *c, double *data, double *grad,
-                            const double *m, double *v, size_t count)
+static inline void adam_fix(adam_buffers *buffers, const adam_constants *c, double *data, double *grad, const double *m,
+                            double *v, size_t count)
 {
     const uint64_t *need_pow = buffers->need_pow;
     for (size_t i = 0; i < count; i += 8)
@@ -123,8 +123,7 @@ static inline double select_bits(uint64_t mask, double a, double b)
  * or data keep their values (a select, not a branch) and adam_fix, after
  * the pass, calls pow: a few elements a step. */
 static inline void adam_chunk(adam_buffers *buffers, const adam_constants *c, double *restrict data,
-                              double *restrict grad, double *restrict m, double *restrict v, size_t count,
-                              int fused)
+                              double *restrict grad, double *restrict m, double *restrict v, size_t count, int fused)
 {
     const double bias2 = c->bias2, beta1 = c->beta1, keep1 = c->keep1;
     uint64_t *restrict need_pow = buffers->need_pow;
@@ -134,18 +133,18 @@ static inline void adam_chunk(adam_buffers *buffers, const adam_constants *c, do
         m[i] = new_m;
         double old_v = v[i], new_v = adam_second_moment(old_v, square, c);
         double other_v = adam_second_moment(old_v, square_other(g, square, fused), c);
-        uint64_t square_settled = (uint64_t)(square_is_proven(g, square, fused) |
-                                             ((g != 0.0) & square_in_range(square) &
-                                              (exact_pow_bits(new_v) == exact_pow_bits(other_v))));
+        uint64_t square_settled =
+            (uint64_t)(square_is_proven(g, square, fused) |
+                       ((g != 0.0) & square_in_range(square) & (exact_pow_bits(new_v) == exact_pow_bits(other_v))));
         const uint64_t slow_square = square_settled ^ 1;
         grad[i] = select_bits((uint64_t)0 - slow_square, g, 0.0); /* 0: the reference's p.grad = 0 */
         v[i] = select_bits((uint64_t)0 - slow_square, old_v, new_v);
         double v_hat = new_v / bias2, root = sqrt(v_hat), other_root = square_root_other(v_hat, root, fused);
         double old = data[i], updated = adam_updated(old, new_m, root, c);
         double other_updated = adam_updated(old, new_m, other_root, c);
-        uint64_t root_settled = (uint64_t)(square_root_is_proven(v_hat, root, fused) |
-                                           (square_root_in_range(v_hat) &
-                                            (exact_pow_bits(updated) == exact_pow_bits(other_updated))));
+        uint64_t root_settled =
+            (uint64_t)(square_root_is_proven(v_hat, root, fused) |
+                       (square_root_in_range(v_hat) & (exact_pow_bits(updated) == exact_pow_bits(other_updated))));
         const uint64_t slow_root = root_settled ^ 1;
         data[i] = select_bits((uint64_t)0 - (slow_square | slow_root), old, updated);
         need_pow[i] = slow_square * SLOW_SQUARE + slow_root * SLOW_ROOT;
@@ -153,15 +152,18 @@ static inline void adam_chunk(adam_buffers *buffers, const adam_constants *c, do
     adam_fix(buffers, c, data, grad, m, v, count);
 }
 
-static inline void adam_step_body(adam_buffers *buffers, double *restrict data, double *restrict grad,
-                                  int step, int num_steps, int fused)
+static inline void adam_step_body(adam_buffers *buffers, double *restrict data, double *restrict grad, int step,
+                                  int num_steps, int fused)
 {
     const double learning_rate = 0.01, beta1 = 0.85, beta2 = 0.99;
-    const adam_constants constants = {
-        .lr_t = learning_rate * (1.0 - (double)step / (double)num_steps),
-        .bias1 = 1.0 - pow(beta1, (double)(step + 1)),
-        .bias2 = 1.0 - pow(beta2, (double)(step + 1)),
-        .beta1 = beta1, .beta2 = beta2, .keep1 = 1.0 - beta1, .keep2 = 1.0 - beta2, .eps = 1e-8};
+    const adam_constants constants = {.lr_t = learning_rate * (1.0 - (double)step / (double)num_steps),
+                                      .bias1 = 1.0 - pow(beta1, (double)(step + 1)),
+                                      .bias2 = 1.0 - pow(beta2, (double)(step + 1)),
+                                      .beta1 = beta1,
+                                      .beta2 = beta2,
+                                      .keep1 = 1.0 - beta1,
+                                      .keep2 = 1.0 - beta2,
+                                      .eps = 1e-8};
     for (size_t first = 0; first < buffers->count; first += ADAM_CHUNK) {
         size_t count = buffers->count - first < ADAM_CHUNK ? buffers->count - first : ADAM_CHUNK;
         adam_chunk(buffers, &constants, data + first, grad + first, buffers->m + first, buffers->v + first, count,
@@ -177,14 +179,14 @@ KERNEL_PATH_AVX512 static void adam_step_avx512(adam_buffers *buffers, double *r
     adam_step_body(buffers, data, grad, step, num_steps, 1);
 }
 
-KERNEL_PATH_AVX2 static void adam_step_avx2(adam_buffers *buffers, double *restrict data,
-                                            double *restrict grad, int step, int num_steps)
+KERNEL_PATH_AVX2 static void adam_step_avx2(adam_buffers *buffers, double *restrict data, double *restrict grad,
+                                            int step, int num_steps)
 {
     adam_step_body(buffers, data, grad, step, num_steps, 1);
 }
 
-KERNEL_PATH_GENERIC static void adam_step_generic(adam_buffers *buffers, double *restrict data,
-                                                  double *restrict grad, int step, int num_steps)
+KERNEL_PATH_GENERIC static void adam_step_generic(adam_buffers *buffers, double *restrict data, double *restrict grad,
+                                                  int step, int num_steps)
 {
     adam_step_body(buffers, data, grad, step, num_steps, 0);
 }

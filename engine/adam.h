@@ -13,8 +13,8 @@
 #include <stdint.h>
 
 typedef struct adam_buffers {
-    double *m, *v;           /* the moments, [count] */
-    uint64_t *need_pow;      /* scratch, one chunk: 64-bit like the doubles, so the loops vectorize */
+    double *m, *v;      /* the moments, [count] */
+    uint64_t *need_pow; /* scratch, one chunk: 64-bit like the doubles, so the loops vectorize */
     size_t count;
     /* Since init: steps, and elements whose g ** 2 or v_hat ** 0.5 took
      * the slow path (a call to pow). */

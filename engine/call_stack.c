@@ -31,8 +31,8 @@ static void *thread_main(void *context)
 
 static _Noreturn void thread_failure(const char *what, int error, size_t bytes)
 {
-    fprintf(stderr, "microgpt: cannot %s a thread with a %zu MB stack for the training: %s\n", what,
-            bytes >> 20, strerror(error));
+    fprintf(stderr, "microgpt: cannot %s a thread with a %zu MB stack for the training: %s\n", what, bytes >> 20,
+            strerror(error));
     exit(2);
 }
 

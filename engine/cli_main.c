@@ -79,8 +79,17 @@ static void fail(const char *message, const char *detail)
 
 /* The options, in the order of the usage line. */
 enum {
-    OPTION_HELP_INDEX, OPTION_QUIET, OPTION_DATA, OPTION_STEPS, OPTION_SAMPLES, OPTION_LOSSES,
-    OPTION_N_EMBD, OPTION_N_HEAD, OPTION_N_LAYER, OPTION_BLOCK_SIZE, OPTION_TOTAL
+    OPTION_HELP_INDEX,
+    OPTION_QUIET,
+    OPTION_DATA,
+    OPTION_STEPS,
+    OPTION_SAMPLES,
+    OPTION_LOSSES,
+    OPTION_N_EMBD,
+    OPTION_N_HEAD,
+    OPTION_N_LAYER,
+    OPTION_BLOCK_SIZE,
+    OPTION_TOTAL
 };
 
 static cli_options parse_options(int argc, char **argv, const microgpt_variant *variant)
@@ -104,9 +113,12 @@ static cli_options parse_options(int argc, char **argv, const microgpt_variant *
         usage(stdout, variant);
         exit(0);
     }
-    cli_options options = {.data_path = table[OPTION_DATA].text, .losses_path = table[OPTION_LOSSES].text,
-                           .steps = table[OPTION_STEPS].count, .samples = table[OPTION_SAMPLES].count,
-                           .quiet = table[OPTION_QUIET].given, .shape = size};
+    cli_options options = {.data_path = table[OPTION_DATA].text,
+                           .losses_path = table[OPTION_LOSSES].text,
+                           .steps = table[OPTION_STEPS].count,
+                           .samples = table[OPTION_SAMPLES].count,
+                           .quiet = table[OPTION_QUIET].given,
+                           .shape = size};
     options.shape.n_embd = table[OPTION_N_EMBD].count;
     options.shape.n_head = table[OPTION_N_HEAD].count;
     options.shape.n_layer = table[OPTION_N_LAYER].count;
@@ -193,11 +205,10 @@ static void print_summary(const microgpt_variant *variant, const run_report *rep
     for (int step = 0; step < report->steps; step++)
         mean_loss += report->losses[step];
     printf("\n--- summary (%s) ---\n", variant->name);
-    printf("wall time: %.3f s (training %.3f s, %.4f ms/step; sampling %.3f s)\n", wall_seconds,
-           report->train_seconds, 1e3 * report->train_seconds / steps, report->sample_seconds);
-    printf("time per step: forward %.4f ms, backward %.4f ms, update %.4f ms\n",
-           1e3 * report->forward_seconds / steps, 1e3 * report->backward_seconds / steps,
-           1e3 * report->update_seconds / steps);
+    printf("wall time: %.3f s (training %.3f s, %.4f ms/step; sampling %.3f s)\n", wall_seconds, report->train_seconds,
+           1e3 * report->train_seconds / steps, report->sample_seconds);
+    printf("time per step: forward %.4f ms, backward %.4f ms, update %.4f ms\n", 1e3 * report->forward_seconds / steps,
+           1e3 * report->backward_seconds / steps, 1e3 * report->update_seconds / steps);
     printf("graph nodes per step: mean %.2f min %zu max %zu\n", report->nodes.mean, report->nodes.min,
            report->nodes.max);
     printf("graph edges per step: mean %.2f min %zu max %zu\n", report->edges.mean, report->edges.min,
@@ -225,9 +236,8 @@ int main(int argc, char **argv)
     if (model_shape_check(&shape, variant, error, sizeof error) != 0)
         fail(error, NULL);
 
-    FILE *losses_file = options.losses_path
-                            ? open_losses_file(options.losses_path, unfinished_losses, sizeof unfinished_losses)
-                            : NULL;
+    FILE *losses_file =
+        options.losses_path ? open_losses_file(options.losses_path, unfinished_losses, sizeof unfinished_losses) : NULL;
 
     printf("num docs: %zu\n", data.doc_count);
     printf("vocab size: %d\n", data.vocab_size);

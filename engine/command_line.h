@@ -34,11 +34,11 @@ typedef struct command_option {
     const char *name;  /* "--steps" */
     const char *alias; /* another spelling ("-h"), or NULL */
     option_kind kind;
-    int low, high;     /* OPTION_COUNT's range */
+    int low, high; /* OPTION_COUNT's range */
     /* Set by the parse: */
-    int given;         /* times given (a list: its number of values) */
-    int count;         /* OPTION_COUNT's value */
-    const char *text;  /* OPTION_FILE's value */
+    int given;                                /* times given (a list: its number of values) */
+    int count;                                /* OPTION_COUNT's value */
+    const char *text;                         /* OPTION_FILE's value */
     const char *values[OPTION_LIST_CAPACITY]; /* OPTION_LIST's values */
 } command_option;
 

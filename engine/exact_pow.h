@@ -61,9 +61,9 @@
 
 /* B and K of the proof above; B less 0.001 for the square root's
  * approximation (square_root_is_proven). All multiples of 2^-23. */
-#define EXACT_POW_SAFE_ULPS 0x1.f4394p-2      /* 512229 * 2^-20 = 0.48849964... <= 0.4885 */
-#define EXACT_POW_ROOT_SAFE_ULPS 0x1.f333p-2  /* 511180 * 2^-20 = 0.48749923... <= 0.4875 */
-#define EXACT_POW_LOG_ULPS 0x1.0bp-15         /* >= 1.5 * ln 2 * 2^-15, pow's log term per binade */
+#define EXACT_POW_SAFE_ULPS 0x1.f4394p-2     /* 512229 * 2^-20 = 0.48849964... <= 0.4885 */
+#define EXACT_POW_ROOT_SAFE_ULPS 0x1.f333p-2 /* 511180 * 2^-20 = 0.48749923... <= 0.4875 */
+#define EXACT_POW_LOG_ULPS 0x1.0bp-15        /* >= 1.5 * ln 2 * 2^-15, pow's log term per binade */
 /* The square's and the root's thresholds over their whole ranges: the one
  * above at the largest |e| + 1 of each range (129 for y = x * x in
  * [2^-128, 2^128); 65 for y = sqrt(v), v in [2^-128, 2^127)), never more
@@ -72,7 +72,7 @@
  * magnitude's own threshold by its two candidates (engine/adam.c), cheaper
  * than computing the threshold for all (about a fifth of Adam's
  * instructions). Exact, as the threshold: multiples of 2^-23. */
-#define EXACT_POW_SQUARE_RANGE_ULPS (EXACT_POW_SAFE_ULPS - 129 * EXACT_POW_LOG_ULPS)  /* 0.48439... */
+#define EXACT_POW_SQUARE_RANGE_ULPS (EXACT_POW_SAFE_ULPS - 129 * EXACT_POW_LOG_ULPS)   /* 0.48439... */
 #define EXACT_POW_ROOT_RANGE_ULPS (EXACT_POW_ROOT_SAFE_ULPS - 65 * EXACT_POW_LOG_ULPS) /* 0.48543... */
 
 static inline uint64_t exact_pow_bits(double x)
@@ -168,8 +168,7 @@ static inline double square_root_residual(double v, double y, int fused)
 static inline int square_is_proven(double x, double y, int fused)
 {
     return (x == 0.0) | (square_in_range(y) &
-                         (fabs(exact_square_residual(x, y, fused)) <
-                          EXACT_POW_SQUARE_RANGE_ULPS * exact_pow_ulp(y)));
+                         (fabs(exact_square_residual(x, y, fused)) < EXACT_POW_SQUARE_RANGE_ULPS * exact_pow_ulp(y)));
 }
 
 /* Is y = sqrt(v) what pow(v, 0.5) returns? With r = v - y*y (exact), the
@@ -185,9 +184,8 @@ static inline int square_root_is_proven(double v, double y, int fused)
 {
     double residual = square_root_residual(v, y, fused);
     int positive_zero = exact_pow_bits(v) == 0; /* pow(+0, 0.5) = +0 = sqrt(+0); not -0, whose sqrt is -0 */
-    return positive_zero | (square_root_in_range(v) &
-                            (fabs(residual) <
-                             (EXACT_POW_ROOT_RANGE_ULPS * exact_pow_ulp(y)) * (2.0 * y)));
+    return positive_zero |
+           (square_root_in_range(v) & (fabs(residual) < (EXACT_POW_ROOT_RANGE_ULPS * exact_pow_ulp(y)) * (2.0 * y)));
 }
 
 /* Is y = 1.0 / x what pow(x, -1.0) returns? Only for x in [2^-64, 2^64)

@@ -161,7 +161,9 @@ void gradient_status_text(const gradient_check_result *result, char *text, size_
 {
     switch (result->status) {
     case GRADIENTS_BIT_EXACT: snprintf(text, capacity, "bit-exact"); break;
-    case GRADIENTS_WITHIN_TOLERANCE: snprintf(text, capacity, "within tol %.1e", result->max_reference_difference); break;
+    case GRADIENTS_WITHIN_TOLERANCE:
+        snprintf(text, capacity, "within tol %.1e", result->max_reference_difference);
+        break;
     default: snprintf(text, capacity, "wrong gradients"); break;
     }
 }

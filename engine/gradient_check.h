@@ -16,11 +16,7 @@
 #include "dataset.h"
 #include "variant.h"
 
-typedef enum gradient_status {
-    GRADIENTS_BIT_EXACT,
-    GRADIENTS_WITHIN_TOLERANCE,
-    GRADIENTS_WRONG
-} gradient_status;
+typedef enum gradient_status { GRADIENTS_BIT_EXACT, GRADIENTS_WITHIN_TOLERANCE, GRADIENTS_WRONG } gradient_status;
 
 typedef struct gradient_check_result {
     gradient_status status;

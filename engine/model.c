@@ -44,11 +44,11 @@ struct model {
     model_shape shape;
     int head_dim;
     size_t parameter_count;
-    value_t *parameters;     /* creation order: the spec's parameter table */
+    value_t *parameters; /* creation order: the spec's parameter table */
     value_t *wte, *wpe, *lm_head;
     layer_weights *layers;
     adam_buffers adam;
-    double *flat_data, *flat_grad; /* parameters gathered for adam_step */
+    double *flat_data, *flat_grad;    /* parameters gathered for adam_step */
     value_t *key_cache, *value_cache; /* [layer][position][n_embd] */
     /* scratch vectors of one position */
     value_t *x, *residual, *normed, *query, *attended, *hidden, *logits, *position_losses, *attention_scratch;
@@ -178,8 +178,8 @@ static void gpt_forward(model *m, int token, int position, value_t *logits)
         layer_linear(layer_values + (size_t)position * embd, w->wv, m->normed, embd, embd);
         for (int h = 0; h < m->shape.n_head; h++) {
             int offset = h * head_dim;
-            layer_attention_head(m->attended + offset, m->query + offset, layer_keys + offset,
-                                 layer_values + offset, position + 1, embd, head_dim, m->attention_scratch);
+            layer_attention_head(m->attended + offset, m->query + offset, layer_keys + offset, layer_values + offset,
+                                 position + 1, embd, head_dim, m->attention_scratch);
         }
         layer_linear(x, w->wo, m->attended, embd, embd);
         for (int i = 0; i < embd; i++)

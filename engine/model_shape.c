@@ -83,8 +83,9 @@ model_flops model_shape_flops(const model_shape *shape, int positions)
     const double attention_backward = layers * (heads * positions_summed * (8 * head_dim + 7) + 2 * heads * n);
     model_flops flops;
     flops.forward = n * (2 * linears + rmsnorms * rmsnorm + layers * elementwise + embd + loss) + attention + n + 1;
-    flops.backward = n * (4 * linears + rmsnorms * rmsnorm_backward + layers * elementwise_backward + 2 * embd +
-                          loss_backward) + attention_backward + n;
+    flops.backward =
+        n * (4 * linears + rmsnorms * rmsnorm_backward + layers * elementwise_backward + 2 * embd + loss_backward) +
+        attention_backward + n;
     /* Adam per parameter: g*g, two moments (3 each), v_hat, its root, m_hat,
      * lr * m_hat, + eps, the quotient, the subtraction */
     flops.update = 13 * (double)model_shape_parameter_count(shape) + 7;

@@ -15,8 +15,15 @@ typedef struct model_shape {
 } model_shape;
 
 typedef enum model_matrix {
-    MATRIX_WTE, MATRIX_WPE, MATRIX_LM_HEAD,                            /* once */
-    MATRIX_WQ, MATRIX_WK, MATRIX_WV, MATRIX_WO, MATRIX_FC1, MATRIX_FC2 /* per layer */
+    MATRIX_WTE,
+    MATRIX_WPE,
+    MATRIX_LM_HEAD, /* once */
+    MATRIX_WQ,
+    MATRIX_WK,
+    MATRIX_WV,
+    MATRIX_WO,
+    MATRIX_FC1,
+    MATRIX_FC2 /* per layer */
 } model_matrix;
 enum { MODEL_LAYER_MATRICES = 6 };
 

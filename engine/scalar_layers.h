@@ -68,7 +68,7 @@ static inline void layer_softmax(value_t *out, const value_t *z, int n)
  * values. keys[t * row_stride + j] is element j of this head's key at t.
  * scratch holds `positions` handles. */
 static inline void layer_attention_head(value_t *out, const value_t *q, const value_t *keys, const value_t *values,
-                                 int positions, int row_stride, int head_dim, value_t *scratch)
+                                        int positions, int row_stride, int head_dim, value_t *scratch)
 {
     const double inverse_scale = pow(pow((double)head_dim, 0.5), -1.0);
     for (int t = 0; t < positions; t++) {

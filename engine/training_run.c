@@ -25,8 +25,7 @@ static void record_size(size_statistics *statistics, size_t value, int step)
     statistics->mean += (double)value; /* divided by the step count at the end */
 }
 
-void training_run(const microgpt_variant *variant, const dataset *data, const run_options *options,
-                  run_report *report)
+void training_run(const microgpt_variant *variant, const dataset *data, const run_options *options, run_report *report)
 {
     memset(report, 0, sizeof *report);
     report->steps = options->steps;
@@ -55,8 +54,8 @@ void training_run(const microgpt_variant *variant, const dataset *data, const ru
         report->backward_seconds += result.backward_seconds;
         report->update_seconds += result.update_seconds;
         report->adam_slow_path += (double)result.adam_slow_path;
-        model_flops flops = model_shape_flops(&shape, token_count - 1 < shape.block_size ? token_count - 1
-                                                                                        : shape.block_size);
+        model_flops flops =
+            model_shape_flops(&shape, token_count - 1 < shape.block_size ? token_count - 1 : shape.block_size);
         report->flops.forward += flops.forward;
         report->flops.backward += flops.backward;
         report->flops.update += flops.update;

@@ -28,19 +28,18 @@ typedef struct size_statistics {
 typedef struct run_report {
     int steps, samples;
     size_t parameter_count;
-    double *losses;             /* [steps] */
-    char **sample_text;         /* [samples], each NUL-terminated */
+    double *losses;     /* [steps] */
+    char **sample_text; /* [samples], each NUL-terminated */
     size_statistics nodes, edges;
-    size_statistics bytes;      /* graph memory per step (graph_size.bytes) */
-    size_statistics sort_depth; /* step_result.sort_depth: 0 without a depth-first sort */
+    size_statistics bytes;                                    /* graph memory per step (graph_size.bytes) */
+    size_statistics sort_depth;                               /* step_result.sort_depth: 0 without a depth-first sort */
     double forward_seconds, backward_seconds, update_seconds; /* summed over steps */
-    model_flops flops;          /* model_shape_flops, summed over steps */
-    double adam_slow_path;      /* step_result.adam_slow_path, summed over steps */
+    model_flops flops;                                        /* model_shape_flops, summed over steps */
+    double adam_slow_path;                                    /* step_result.adam_slow_path, summed over steps */
     double train_seconds, sample_seconds;
 } run_report;
 
-void training_run(const microgpt_variant *variant, const dataset *data, const run_options *options,
-                  run_report *report);
+void training_run(const microgpt_variant *variant, const dataset *data, const run_options *options, run_report *report);
 void run_report_free(run_report *report);
 /* The shuffled document order of a run: what random.shuffle(docs) gives. */
 size_t *training_document_order(const dataset *data, python_random *rng);

@@ -57,8 +57,7 @@ model_flops model_shape_flops(const model_shape *shape, int positions);
 struct microgpt_variant;
 /* 0 if the shape is within the limits above for this variant (NULL: the
  * reference graph's limit); else -1 and one line in error. */
-int model_shape_check(const model_shape *shape, const struct microgpt_variant *variant, char *error,
-                      size_t capacity);
+int model_shape_check(const model_shape *shape, const struct microgpt_variant *variant, char *error, size_t capacity);
 
 typedef struct step_result {
     double loss;
@@ -74,8 +73,17 @@ typedef struct step_result {
 /* Test probes: one op (or layer op) applied to leaves, reduced to a scalar
  * L = sum_k c_k * out_k with fixed weights c_k, then backward. */
 typedef enum probe_op {
-    PROBE_ADD, PROBE_MUL, PROBE_POW_NEGATIVE_ONE, PROBE_POW_NEGATIVE_HALF, PROBE_LOG, PROBE_EXP, PROBE_RELU,
-    PROBE_LINEAR, PROBE_RMSNORM, PROBE_SOFTMAX, PROBE_ATTENTION_HEAD,
+    PROBE_ADD,
+    PROBE_MUL,
+    PROBE_POW_NEGATIVE_ONE,
+    PROBE_POW_NEGATIVE_HALF,
+    PROBE_LOG,
+    PROBE_EXP,
+    PROBE_RELU,
+    PROBE_LINEAR,
+    PROBE_RMSNORM,
+    PROBE_SOFTMAX,
+    PROBE_ATTENTION_HEAD,
     PROBE_COUNT
 } probe_op;
 
@@ -98,9 +106,9 @@ typedef struct microgpt_variant {
     const char *name;
     const char *description;
     /* The variant's facts, from its file (engine/variant_contract.h): */
-    double tolerance;      /* 0: bit-exact with the reference order; else the
-                              max |loss difference| it promises over a run */
-    int expected_wrong;    /* a negative control: its gradients are known wrong */
+    double tolerance;   /* 0: bit-exact with the reference order; else the
+                           max |loss difference| it promises over a run */
+    int expected_wrong; /* a negative control: its gradients are known wrong */
     variant_sort sort;
     variant_graph graph;
     /* An upper bound on the bytes a training step of block_size positions

@@ -24,7 +24,7 @@
 #ifndef VARIANT_DESCRIPTION
 #error "contract: #define VARIANT_DESCRIPTION \"one line on what the strategy changes\""
 #endif
-_Static_assert(_Generic(VARIANT_DESCRIPTION, char *: 1, default: 0),
+_Static_assert(_Generic(VARIANT_DESCRIPTION, char * : 1, default : 0),
                "contract: VARIANT_DESCRIPTION is a string: one line on what the strategy changes");
 
 /* 0 (or 0.0: any zero) if its gradients are bit-identical to the reference
@@ -36,7 +36,8 @@ _Static_assert(_Generic(VARIANT_DESCRIPTION, char *: 1, default: 0),
 #error "contract: #define VARIANT_TOLERANCE 0 (bit-exact) or the max |loss difference| over a run, <= 1e-9"
 #endif
 #define CONTRACT_TOLERANCE_IN_RANGE(tolerance) ((tolerance) >= 0 && (tolerance) <= VARIANT_MAX_TOLERANCE)
-#define CONTRACT_TOLERANCE_MESSAGE "contract: VARIANT_TOLERANCE is 0 (bit-exact) or at most 1e-9 (VARIANT_MAX_TOLERANCE)"
+#define CONTRACT_TOLERANCE_MESSAGE                                                                                     \
+    "contract: VARIANT_TOLERANCE is 0 (bit-exact) or at most 1e-9 (VARIANT_MAX_TOLERANCE)"
 #ifdef __clang__
 /* Clang folds no floating comparison in a _Static_assert; diagnose_if
  * evaluates it at the call on the constant. */
@@ -83,63 +84,65 @@ _Static_assert(VARIANT_GRAPH == GRAPH_SCALAR || VARIANT_GRAPH == GRAPH_FUSED || 
 _Static_assert(sizeof(value_t) > 0, "contract: typedef ... value_t; a handle to one scalar of the graph");
 
 /* A plain number meeting a node: a leaf made on the spot (the spec counts them). */
-_Static_assert(_Generic(&value_constant, value_t (*)(double): 1, default: 0),
+_Static_assert(_Generic(&value_constant, value_t (*)(double) : 1, default : 0),
                "contract: value_t value_constant(double)");
 /* A persistent leaf (a model weight). */
-_Static_assert(_Generic(&value_parameter, value_t (*)(double): 1, default: 0),
+_Static_assert(_Generic(&value_parameter, value_t (*)(double) : 1, default : 0),
                "contract: value_t value_parameter(double)");
 /* Called once all parameters exist, with the model's array of them (spec order). */
-_Static_assert(_Generic(&graph_bind_parameters, void (*)(value_t *, size_t): 1, default: 0),
+_Static_assert(_Generic(&graph_bind_parameters, void (*)(value_t *, size_t) : 1, default : 0),
                "contract: void graph_bind_parameters(value_t *parameters, size_t count)");
-_Static_assert(_Generic(&value_data, double (*)(value_t): 1, default: 0), "contract: double value_data(value_t)");
+_Static_assert(_Generic(&value_data, double (*)(value_t) : 1, default : 0), "contract: double value_data(value_t)");
 /* A parameter's storage, given its slot in the model's array: read and
  * written by Adam between steps. */
-_Static_assert(_Generic(&parameter_data, double *(*)(value_t *): 1, default: 0),
+_Static_assert(_Generic(&parameter_data, double *(*)(value_t *) : 1, default : 0),
                "contract: double *parameter_data(value_t *parameter)");
-_Static_assert(_Generic(&parameter_grad, double *(*)(value_t *): 1, default: 0),
+_Static_assert(_Generic(&parameter_grad, double *(*)(value_t *) : 1, default : 0),
                "contract: double *parameter_grad(value_t *parameter)");
 /* Forward value and local gradients as in the spec's table "How the
  * reference evaluates each operation". */
-_Static_assert(_Generic(&value_add, value_t (*)(value_t, value_t): 1, default: 0),
+_Static_assert(_Generic(&value_add, value_t (*)(value_t, value_t) : 1, default : 0),
                "contract: value_t value_add(value_t a, value_t b)");
-_Static_assert(_Generic(&value_mul, value_t (*)(value_t, value_t): 1, default: 0),
+_Static_assert(_Generic(&value_mul, value_t (*)(value_t, value_t) : 1, default : 0),
                "contract: value_t value_mul(value_t a, value_t b)");
-_Static_assert(_Generic(&value_pow, value_t (*)(value_t, double): 1, default: 0),
+_Static_assert(_Generic(&value_pow, value_t (*)(value_t, double) : 1, default : 0),
                "contract: value_t value_pow(value_t a, double exponent)");
-_Static_assert(_Generic(&value_log, value_t (*)(value_t): 1, default: 0), "contract: value_t value_log(value_t a)");
-_Static_assert(_Generic(&value_exp, value_t (*)(value_t): 1, default: 0), "contract: value_t value_exp(value_t a)");
-_Static_assert(_Generic(&value_relu, value_t (*)(value_t): 1, default: 0), "contract: value_t value_relu(value_t a)");
+_Static_assert(_Generic(&value_log, value_t (*)(value_t) : 1, default : 0), "contract: value_t value_log(value_t a)");
+_Static_assert(_Generic(&value_exp, value_t (*)(value_t) : 1, default : 0), "contract: value_t value_exp(value_t a)");
+_Static_assert(_Generic(&value_relu, value_t (*)(value_t) : 1, default : 0), "contract: value_t value_relu(value_t a)");
 /* d loss = 1, propagated into every reachable node; returns the number of
  * reachable nodes and child links, and the bytes the step's graph holds. */
-_Static_assert(_Generic(&graph_backward, graph_size (*)(value_t): 1, default: 0),
+_Static_assert(_Generic(&graph_backward, graph_size (*)(value_t) : 1, default : 0),
                "contract: graph_size graph_backward(value_t loss)");
 /* Frees every non-parameter node made since the last call. */
-_Static_assert(_Generic(&graph_release_step, void (*)(void): 1, default: 0),
+_Static_assert(_Generic(&graph_release_step, void (*)(void) : 1, default : 0),
                "contract: void graph_release_step(void)");
 /* Frees everything, parameters included. */
-_Static_assert(_Generic(&graph_destroy, void (*)(void): 1, default: 0), "contract: void graph_destroy(void)");
+_Static_assert(_Generic(&graph_destroy, void (*)(void) : 1, default : 0), "contract: void graph_destroy(void)");
 
 /* ---- optional hooks: define the macro and the function ---- */
 
 /* Layer operations: engine/scalar_layers.h writes them with the ops above; a
  * variant may replace any of them. */
 #ifdef VARIANT_HAS_LINEAR
-_Static_assert(_Generic(&layer_linear, void (*)(value_t *, const value_t *, const value_t *, int, int): 1, default: 0),
+_Static_assert(_Generic(&layer_linear, void (*)(value_t *, const value_t *, const value_t *, int, int) : 1,
+                        default : 0),
                "contract: VARIANT_HAS_LINEAR: void layer_linear(value_t *out, const value_t *w, const value_t *x, "
                "int n_out, int n_in)");
 #endif
 #ifdef VARIANT_HAS_RMSNORM
-_Static_assert(_Generic(&layer_rmsnorm, void (*)(value_t *, const value_t *, int): 1, default: 0),
+_Static_assert(_Generic(&layer_rmsnorm, void (*)(value_t *, const value_t *, int) : 1, default : 0),
                "contract: VARIANT_HAS_RMSNORM: void layer_rmsnorm(value_t *out, const value_t *x, int n)");
 #endif
 #ifdef VARIANT_HAS_SOFTMAX
-_Static_assert(_Generic(&layer_softmax, void (*)(value_t *, const value_t *, int): 1, default: 0),
+_Static_assert(_Generic(&layer_softmax, void (*)(value_t *, const value_t *, int) : 1, default : 0),
                "contract: VARIANT_HAS_SOFTMAX: void layer_softmax(value_t *out, const value_t *z, int n)");
 #endif
 #ifdef VARIANT_HAS_ATTENTION
 _Static_assert(_Generic(&layer_attention_head,
-                        void (*)(value_t *, const value_t *, const value_t *, const value_t *, int, int, int, value_t *): 1,
-                        default: 0),
+                        void (*)(value_t *, const value_t *, const value_t *, const value_t *, int, int, int,
+                                 value_t *) : 1,
+                        default : 0),
                "contract: VARIANT_HAS_ATTENTION: void layer_attention_head(value_t *out, const value_t *q, "
                "const value_t *keys, const value_t *values, int positions, int row_stride, int head_dim, "
                "value_t *scratch)");
@@ -149,7 +152,7 @@ _Static_assert(_Generic(&layer_attention_head,
  * how deep the last one went, in nodes (topological_order.h does this for its
  * users); a recursive sort must. */
 #ifdef VARIANT_HAS_SORT_DEPTH
-_Static_assert(_Generic(&graph_sort_depth, size_t (*)(void): 1, default: 0),
+_Static_assert(_Generic(&graph_sort_depth, size_t (*)(void) : 1, default : 0),
                "contract: VARIANT_HAS_SORT_DEPTH: size_t graph_sort_depth(void)");
 #else
 _Static_assert(VARIANT_SORT != SORT_RECURSIVE,
@@ -160,16 +163,16 @@ static inline size_t graph_sort_depth(void) { return 0; }
 /* A variant that bounds its own memory: the bytes it allocates for a step
  * of block_size positions (variant.h, step_bytes; model.c adds the model's). */
 #ifdef VARIANT_HAS_STEP_BYTES
-_Static_assert(_Generic(&variant_step_bytes, double (*)(const model_shape *): 1, default: 0),
+_Static_assert(_Generic(&variant_step_bytes, double (*)(const model_shape *) : 1, default : 0),
                "contract: VARIANT_HAS_STEP_BYTES: double variant_step_bytes(const model_shape *shape)");
 #endif
 
 /* Parameters that already sit in two flat arrays (values and gradients, in
  * the spec's order): Adam updates them in place. */
 #ifdef VARIANT_HAS_PARAMETER_ARRAYS
-_Static_assert(_Generic(&parameter_values, double *(*)(void): 1, default: 0),
+_Static_assert(_Generic(&parameter_values, double *(*)(void) : 1, default : 0),
                "contract: VARIANT_HAS_PARAMETER_ARRAYS: double *parameter_values(void)");
-_Static_assert(_Generic(&parameter_gradients, double *(*)(void): 1, default: 0),
+_Static_assert(_Generic(&parameter_gradients, double *(*)(void) : 1, default : 0),
                "contract: VARIANT_HAS_PARAMETER_ARRAYS: double *parameter_gradients(void)");
 #endif
 
@@ -178,7 +181,7 @@ _Static_assert(_Generic(&parameter_gradients, double *(*)(void): 1, default: 0),
  * needs kept aside. Sampling still runs the shared model code on the value
  * ops, and the variant has no op graph for the test probes. */
 #ifdef VARIANT_HAS_LOSS
-_Static_assert(_Generic(&variant_loss, value_t (*)(const model_shape *, const int *, int): 1, default: 0),
+_Static_assert(_Generic(&variant_loss, value_t (*)(const model_shape *, const int *, int) : 1, default : 0),
                "contract: VARIANT_HAS_LOSS: value_t variant_loss(const model_shape *shape, const int *tokens, "
                "int positions)");
 #endif

@@ -66,7 +66,8 @@ extern "C" {
 
 #include "step_record.h"
 
-namespace {
+namespace
+{
 
 const char *const program = "microgpt-bench";
 
@@ -141,8 +142,22 @@ void usage(FILE *stream)
 // leaving Google Benchmark's --benchmark_* flags for Initialize.
 bench_options parse_options(int *argc, char **argv)
 {
-    enum { HELP, LIST_VARIANTS, SWEEP, VARIANT, STEPS, K_STEPS, PHASE_ITERATIONS, DATA, N_EMBD, N_HEAD, N_LAYER,
-           BLOCK_SIZE, STEP_TIMES, OPTION_TOTAL };
+    enum {
+        HELP,
+        LIST_VARIANTS,
+        SWEEP,
+        VARIANT,
+        STEPS,
+        K_STEPS,
+        PHASE_ITERATIONS,
+        DATA,
+        N_EMBD,
+        N_HEAD,
+        N_LAYER,
+        BLOCK_SIZE,
+        STEP_TIMES,
+        OPTION_TOTAL
+    };
     bench_options options;
     // .count holds the default until the option is given.
     command_option table[OPTION_TOTAL] = {};
@@ -152,14 +167,14 @@ bench_options parse_options(int *argc, char **argv)
     table[VARIANT] = {"--variant", nullptr, OPTION_LIST, 0, 0, 0, 0, nullptr, {}};
     table[STEPS] = {"--steps", nullptr, OPTION_COUNT, 1, 1000000, 0, options.steps, nullptr, {}};
     table[K_STEPS] = {"--k-steps", nullptr, OPTION_COUNT, 1, 1000000, 0, options.k_steps, nullptr, {}};
-    table[PHASE_ITERATIONS] = {"--phase-iterations", nullptr, OPTION_COUNT, 1, 100000000, 0,
-                               options.phase_iterations, nullptr, {}};
+    table[PHASE_ITERATIONS] = {
+        "--phase-iterations", nullptr, OPTION_COUNT, 1, 100000000, 0, options.phase_iterations, nullptr, {}};
     table[DATA] = {"--data", nullptr, OPTION_FILE, 0, 0, 0, 0, nullptr, {}};
     table[N_EMBD] = {"--n-embd", nullptr, OPTION_COUNT, 1, MODEL_MAX_N_EMBD, 0, options.shape.n_embd, nullptr, {}};
     table[N_HEAD] = {"--n-head", nullptr, OPTION_COUNT, 1, MODEL_MAX_N_HEAD, 0, options.shape.n_head, nullptr, {}};
     table[N_LAYER] = {"--n-layer", nullptr, OPTION_COUNT, 1, MODEL_MAX_N_LAYER, 0, options.shape.n_layer, nullptr, {}};
     table[BLOCK_SIZE] = {"--block-size", nullptr, OPTION_COUNT, 1, MODEL_MAX_BLOCK_SIZE, 0, options.shape.block_size,
-                         nullptr, {}};
+                         nullptr,        {}};
     table[STEP_TIMES] = {"--step-times", nullptr, OPTION_FILE, 0, 0, 0, 0, nullptr, {}};
     command_line line = {program, table, OPTION_TOTAL, "--benchmark_"};
     if (command_line_parse(&line, argc, argv)) {
@@ -375,7 +390,8 @@ void benchmark_phase(benchmark::State &state, const variant_context *context, ph
     state.counters["bytes"] = static_cast<double>(size.bytes);
     if (timed == phase::update) {
         state.counters["parameters"] = static_cast<double>(parameters.size());
-        state.counters["ns_per_parameter"] = 1e9 * timed_seconds / (iterations * static_cast<double>(parameters.size()));
+        state.counters["ns_per_parameter"] =
+            1e9 * timed_seconds / (iterations * static_cast<double>(parameters.size()));
     } else if (size.nodes > 0) {
         state.counters["ns_per_node"] = 1e9 * timed_seconds / (iterations * static_cast<double>(size.nodes));
     }
@@ -431,9 +447,9 @@ void check_and_run(void *argument)
     contexts.reserve(run.selected.size());
     for (const microgpt_variant *variant : run.selected) {
         variant_context context = {variant, run.data, run.shape, {}, ""};
-        context.check = gradient_check(variant, run.reference, run.data, &run.check_shape,
-                                       options.sweep ? sweep_check_parameters_per_matrix
-                                                     : gradient_check_parameters_per_matrix);
+        context.check =
+            gradient_check(variant, run.reference, run.data, &run.check_shape,
+                           options.sweep ? sweep_check_parameters_per_matrix : gradient_check_parameters_per_matrix);
         char status[64];
         gradient_status_text(&context.check, status, sizeof status);
         context.status = status;
@@ -446,13 +462,12 @@ void check_and_run(void *argument)
                      "error %.3g)\n",
                      program, variant->name, status, context.check.max_reference_difference,
                      context.check.max_relative_difference, context.check.max_finite_difference_error);
-        benchmark::AddCustomContext(std::string("microgpt_gradient_check/") + variant->name,
-                                    context.status + "; max |g - g_naive| " +
-                                        format_double("%.17g", context.check.max_reference_difference) +
-                                        "; max finite-difference error " +
-                                        format_double("%.3g", context.check.max_finite_difference_error) + " on " +
-                                        std::to_string(context.check.finite_difference_parameters) +
-                                        " parameters; " + std::to_string(context.check.documents) + " documents");
+        benchmark::AddCustomContext(
+            std::string("microgpt_gradient_check/") + variant->name,
+            context.status + "; max |g - g_naive| " + format_double("%.17g", context.check.max_reference_difference) +
+                "; max finite-difference error " + format_double("%.3g", context.check.max_finite_difference_error) +
+                " on " + std::to_string(context.check.finite_difference_parameters) + " parameters; " +
+                std::to_string(context.check.documents) + " documents");
         benchmark::AddCustomContext(std::string("microgpt_variant/") + variant->name, variant->description);
         // The variant's facts, from its table (engine/variant_contract.h).
         benchmark::AddCustomContext(std::string("microgpt_variant_facts/") + variant->name,

@@ -25,7 +25,8 @@ extern "C" {
 #include "training_run.h"
 }
 
-namespace step_record {
+namespace step_record
+{
 
 // Frees the heap's unused memory and restarts VmHWM; false if the kernel
 // refused the reset (then the peak is the process's so far).
@@ -123,8 +124,8 @@ inline void write_numbers(std::FILE *out, const char *key, const std::vector<dou
 }
 
 // {"steps": N, "variants": {name: {"seconds": [...], "cpu_seconds": [...],
-// "involuntary_switches": [...], "nodes": [...], "minor_faults": [...], "heap": [{"step": ..., "arena_bytes": ..., ...}]}}},
-// written to a temporary file and renamed. false on an I/O error.
+// "involuntary_switches": [...], "nodes": [...], "minor_faults": [...], "heap": [{"step": ..., "arena_bytes": ...,
+// ...}]}}}, written to a temporary file and renamed. false on an I/O error.
 inline bool write_json(const std::string &path, int steps, const std::map<std::string, run_steps> &runs)
 {
     std::string temporary = path + ".tmp-" + std::to_string(getpid());

@@ -21,12 +21,12 @@
 #include "dataset.h"
 #include "python_random.h"
 
-#define REQUIRE(condition)                                                                                   \
-    do {                                                                                                     \
-        if (!(condition)) {                                                                                  \
-            fprintf(stderr, "fuzz_dataset: %s:%d: violated: %s\n", __FILE__, __LINE__, #condition);          \
-            abort();                                                                                         \
-        }                                                                                                    \
+#define REQUIRE(condition)                                                                                             \
+    do {                                                                                                               \
+        if (!(condition)) {                                                                                            \
+            fprintf(stderr, "fuzz_dataset: %s:%d: violated: %s\n", __FILE__, __LINE__, #condition);                    \
+            abort();                                                                                                   \
+        }                                                                                                              \
     } while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *bytes, size_t size);

@@ -43,10 +43,7 @@ static void replay_file(const char *path)
     replayed++;
 }
 
-static int compare_names(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
+static int compare_names(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 static void replay_directory(const char *path)
 {

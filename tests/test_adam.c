@@ -77,8 +77,8 @@ static int run_path(kernel_level level)
                        memcmp(&buffers.m[i], &plain.m[i], sizeof data[i]) == 0 &&
                        memcmp(&buffers.v[i], &plain.v[i], sizeof data[i]) == 0 && grad[i] == 0.0;
             if (!same && mismatches++ < 5)
-                CHECK(same, "%s, step %d, parameter %d: data %a (reference %a), v %a (%a)",
-                      kernel_path_name(level), step, i, data[i], plain.data[i], buffers.v[i], plain.v[i]);
+                CHECK(same, "%s, step %d, parameter %d: data %a (reference %a), v %a (%a)", kernel_path_name(level),
+                      step, i, data[i], plain.data[i], buffers.v[i], plain.v[i]);
         }
     }
     CHECK(mismatches == 0, "%s: %d parameter-steps differ from the reference", kernel_path_name(level), mismatches);

@@ -142,8 +142,10 @@ int main(int argc, char **argv)
     size_t stack_bytes = call_stack_bytes_for_depth(bound);
 
     if (argc == sizes_at)
-        CHECK(stack_bytes > call_stack_remaining(), "the stack for the bound, %zu KB, fits this thread's %zu KB left: "
-              "no thread is tested", stack_bytes >> 10, call_stack_remaining() >> 10);
+        CHECK(stack_bytes > call_stack_remaining(),
+              "the stack for the bound, %zu KB, fits this thread's %zu KB left: "
+              "no thread is tested",
+              stack_bytes >> 10, call_stack_remaining() >> 10);
     deep_step deep = {variant, &data, shape, NULL, 0, 0, 0.0};
     call_stack_run(stack_bytes, run_deep_step, &deep);
     deep_step reference = {iterative, &data, shape, NULL, 0, 0, 0.0};
@@ -161,8 +163,7 @@ int main(int argc, char **argv)
         size_t differing = 0;
         for (size_t i = 0; i < deep.parameter_count; i++)
             differing += deep.gradients[i] != reference.gradients[i];
-        CHECK(differing == 0, "%zu of %zu gradients differ from the iterative sort's", differing,
-              deep.parameter_count);
+        CHECK(differing == 0, "%zu of %zu gradients differ from the iterative sort's", differing, deep.parameter_count);
     }
 
     /* Too little stack for the recursion must be an error message. */
@@ -174,12 +175,14 @@ int main(int argc, char **argv)
     CHECK(!WIFSIGNALED(status), "killed by signal %d on a %d KB stack", WTERMSIG(status), SMALL_STACK_BYTES >> 10);
     if (recursive) {
         CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 2, "the child did not exit 2 (status %#x)", status);
-        CHECK(strstr(message, "microgpt: the recursive topological sort reached depth ") == message,
-              "message: %s", message);
+        CHECK(strstr(message, "microgpt: the recursive topological sort reached depth ") == message, "message: %s",
+              message);
         CHECK(strchr(message, '\n') == message + strlen(message) - 1, "not one line: %s", message);
     } else {
-        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "a variant whose table says its sort is %s (not "
-              "recursive) failed on a small stack (status %#x): %s", variant_sort_name(variant->sort), status, message);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+              "a variant whose table says its sort is %s (not "
+              "recursive) failed on a small stack (status %#x): %s",
+              variant_sort_name(variant->sort), status, message);
     }
     free(deep.gradients);
     free(reference.gradients);

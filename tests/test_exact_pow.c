@@ -18,8 +18,7 @@
  * the new ones must accept everything these accepted, and more. */
 static int old_square_is_proven(double x, double y)
 {
-    return (x == 0.0) |
-           ((y >= 0x1p-128) & (y < 0x1p128) & (fabs(exact_square_error(x, y)) < 0.48 * exact_pow_ulp(y)));
+    return (x == 0.0) | ((y >= 0x1p-128) & (y < 0x1p128) & (fabs(exact_square_error(x, y)) < 0.48 * exact_pow_ulp(y)));
 }
 
 static int old_square_root_is_proven(double v, double y)
@@ -147,11 +146,48 @@ static long near_boundaries(python_random *rng, int exponent, long wanted, doubl
 int main(void)
 {
     /* Edge cases. */
-    const double edges[] = {0.0, -0.0, 1.0, -1.0, 2.0, 0.5, 4.0, 0.25, 3.0, HUGE_VAL, -HUGE_VAL, (double)NAN, -(double)NAN,
-                            DBL_MIN, -DBL_MIN, DBL_MAX, -DBL_MAX, DBL_TRUE_MIN, -DBL_TRUE_MIN, DBL_MIN / 3, 0x1p-511,
-                            0x1p-512, 0x1p-1022, 0x1p511, 0x1p512, 0x1.fffffffffffffp511, 0x1.fffffffffffffp-1,
-                            0x1.0000000000001p0, 1e-8, 1e-300, 1e300, 0.85, 0.99, 1e-16, 1.4142135623730951,
-                            0x1p-64, 0x1p64, 0x1p-128, 0x1p127, 0x1p128, 3.0 * 0x1p-64, 3.0 * 0x1p63};
+    const double edges[] = {0.0,
+                            -0.0,
+                            1.0,
+                            -1.0,
+                            2.0,
+                            0.5,
+                            4.0,
+                            0.25,
+                            3.0,
+                            HUGE_VAL,
+                            -HUGE_VAL,
+                            (double)NAN,
+                            -(double)NAN,
+                            DBL_MIN,
+                            -DBL_MIN,
+                            DBL_MAX,
+                            -DBL_MAX,
+                            DBL_TRUE_MIN,
+                            -DBL_TRUE_MIN,
+                            DBL_MIN / 3,
+                            0x1p-511,
+                            0x1p-512,
+                            0x1p-1022,
+                            0x1p511,
+                            0x1p512,
+                            0x1.fffffffffffffp511,
+                            0x1.fffffffffffffp-1,
+                            0x1.0000000000001p0,
+                            1e-8,
+                            1e-300,
+                            1e300,
+                            0.85,
+                            0.99,
+                            1e-16,
+                            1.4142135623730951,
+                            0x1p-64,
+                            0x1p64,
+                            0x1p-128,
+                            0x1p127,
+                            0x1p128,
+                            3.0 * 0x1p-64,
+                            3.0 * 0x1p63};
     for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
         compare(edges[i]);
         compare(nextafter(edges[i], HUGE_VAL));
@@ -193,7 +229,7 @@ int main(void)
     /* Closer still, where the thresholds now decide (0.48 to 0.4885 ULP from
      * the double), at magnitudes from 2^-128 to 2^127: every one of them must
      * see inputs the fast paths take and the old bound refused. */
-    const int exponents[] = {-128, -127, -100, -64, -63, -60, -32, -20, -10, -1, 0,
+    const int exponents[] = {-128, -127, -100, -64, -63, -60, -32, -20, -10, -1,  0,
                              1,    10,   20,   31,  32,  60,  62,  63,  64,  100, 126};
     for (size_t i = 0; i < sizeof exponents / sizeof exponents[0]; i++) {
         long taken = 0;

@@ -48,8 +48,7 @@ int main(int argc, char **argv)
            "over %zu documents; finite differences on %zu parameters, max error %.3g\n",
            variant->name, shape.n_embd, shape.n_head, shape.n_layer, shape.block_size, status,
            result.max_reference_difference, result.max_relative_difference, result.documents,
-           result.finite_difference_parameters,
-           result.max_finite_difference_error);
+           result.finite_difference_parameters, result.max_finite_difference_error);
     CHECK(result.finite_difference_parameters >= 100, "only %zu parameters differenced",
           result.finite_difference_parameters);
     if (variant->expected_wrong) {
@@ -64,8 +63,7 @@ int main(int argc, char **argv)
     if (variant->tolerance == 0.0)
         CHECK(result.status == GRADIENTS_BIT_EXACT, "declared bit-exact, got %s", status);
     else
-        CHECK(result.status == GRADIENTS_WITHIN_TOLERANCE, "declared tolerance %g, got %s", variant->tolerance,
-              status);
+        CHECK(result.status == GRADIENTS_WITHIN_TOLERANCE, "declared tolerance %g, got %s", variant->tolerance, status);
     dataset_free(&data);
     return test_finish("test_gradients");
 }

@@ -32,8 +32,8 @@ static void compare_levels(const microgpt_variant *variant, const dataset *data,
         for (int step = 0; step < steps && first_difference < 0; step++)
             if (memcmp(&report.losses[step], &baseline.losses[step], sizeof(double)) != 0)
                 first_difference = step;
-        CHECK(first_difference < 0, "%s e%d l%d, %s: step %d loss %.17g, baseline %.17g", variant->name,
-              shape.n_embd, shape.n_layer, kernel_path_name(level), first_difference + 1,
+        CHECK(first_difference < 0, "%s e%d l%d, %s: step %d loss %.17g, baseline %.17g", variant->name, shape.n_embd,
+              shape.n_layer, kernel_path_name(level), first_difference + 1,
               report.losses[first_difference < 0 ? 0 : first_difference],
               baseline.losses[first_difference < 0 ? 0 : first_difference]);
         for (int s = 0; s < report.samples; s++)

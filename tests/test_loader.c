@@ -27,7 +27,9 @@ static void test_refusals(void)
 {
     expect_error("", 0, "is empty");
     expect_error("\n\n  \n\t\r\n", 6, "has no usable line (every line is blank)");
-    expect_error("anna\nbo\x01" "b\n", 10, "line 2 has byte 0x01, outside printable ASCII");
+    expect_error("anna\nbo\x01"
+                 "b\n",
+                 10, "line 2 has byte 0x01, outside printable ASCII");
     expect_error("anna\nj\xc3\xa9r\xc3\xb4me\n", 14, "line 2 has byte 0xc3, outside printable ASCII");
     expect_error("an\tna\n", 6, "line 1 has byte 0x09, outside printable ASCII");
     expect_error("anna\x7f\n", 6, "line 1 has byte 0x7f, outside printable ASCII");
@@ -73,7 +75,8 @@ static void test_sha256(void)
     char *million = malloc_checked(1000000);
     memset(million, 'a', 1000000);
     sha256_hex(million, 1000000, hex);
-    CHECK(strcmp(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0") == 0, "sha256(a^1e6) %s", hex);
+    CHECK(strcmp(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0") == 0, "sha256(a^1e6) %s",
+          hex);
     free(million);
 }
 

@@ -41,7 +41,8 @@ static void replay_fixture(const char *path)
             unsigned long expected;
             sscanf(rest, "%u %lu", &bits, &expected);
             uint32_t actual = python_random_getrandbits(&rng, (int)bits);
-            CHECK(actual == expected, "line %d: getrandbits(%u) = %u, CPython %lu", line_number, bits, actual, expected);
+            CHECK(actual == expected, "line %d: getrandbits(%u) = %u, CPython %lu", line_number, bits, actual,
+                  expected);
         } else if (strcmp(call, "randbelow") == 0) {
             unsigned long n, expected;
             sscanf(rest, "%lu %lu", &n, &expected);

@@ -22,8 +22,8 @@
 #include "training_run.h"
 
 static const char *const spec_samples[20] = {
-    "kamon", "ann",   "karai", "jaire", "vialan", "karia",  "yeran", "anna", "areli", "kaina",
-    "konna", "keylen", "liole", "alerin", "earan", "lenne", "kana",  "lara", "alela", "anton",
+    "kamon", "ann",    "karai", "jaire",  "vialan", "karia", "yeran", "anna", "areli", "kaina",
+    "konna", "keylen", "liole", "alerin", "earan",  "lenne", "kana",  "lara", "alela", "anton",
 };
 
 static int read_losses(const char *path, double *losses, int capacity)
@@ -97,7 +97,8 @@ static void count_as_spec(void *context, int step, int num_steps, const step_res
     (void)num_steps;
     spec_count *count = context;
     int token_count, seen[DATASET_MAX_VOCAB] = {0}, distinct = 0;
-    const int *tokens = dataset_doc_tokens(count->data, count->order[(size_t)step % count->data->doc_count], &token_count);
+    const int *tokens =
+        dataset_doc_tokens(count->data, count->order[(size_t)step % count->data->doc_count], &token_count);
     int positions = model_shape_positions(count->shape, token_count);
     for (int p = 0; p < positions; p++)
         distinct += !seen[tokens[p]]++;

@@ -8,15 +8,15 @@
 
 static int test_checks, test_failures;
 
-#define CHECK(condition, ...)                                                                                  \
-    do {                                                                                                      \
-        test_checks++;                                                                                        \
-        if (!(condition)) {                                                                                   \
-            test_failures++;                                                                                  \
-            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #condition);                     \
-            fprintf(stderr, __VA_ARGS__);                                                                     \
-            fputc('\n', stderr);                                                                              \
-        }                                                                                                     \
+#define CHECK(condition, ...)                                                                                          \
+    do {                                                                                                               \
+        test_checks++;                                                                                                 \
+        if (!(condition)) {                                                                                            \
+            test_failures++;                                                                                           \
+            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #condition);                              \
+            fprintf(stderr, __VA_ARGS__);                                                                              \
+            fputc('\n', stderr);                                                                                       \
+        }                                                                                                              \
     } while (0)
 
 /* Prints the closing line and returns main's exit status. */

@@ -43,11 +43,10 @@ int main(void)
 
     for (size_t i = 0; i < microgpt_variant_count; i++) {
         const microgpt_variant *v = microgpt_variants[i];
-        CHECK(v->tolerance >= 0.0 && v->tolerance <= VARIANT_MAX_TOLERANCE, "%s: tolerance %g", v->name,
-              v->tolerance);
+        CHECK(v->tolerance >= 0.0 && v->tolerance <= VARIANT_MAX_TOLERANCE, "%s: tolerance %g", v->name, v->tolerance);
         CHECK(microgpt_variant_find(v->name) == v, "%s: not found by name", v->name);
-        printf("%-12s tolerance %-6g expected_wrong %d sort %-9s graph %s\n", v->name, v->tolerance,
-               v->expected_wrong, variant_sort_name(v->sort), variant_graph_name(v->graph));
+        printf("%-12s tolerance %-6g expected_wrong %d sort %-9s graph %s\n", v->name, v->tolerance, v->expected_wrong,
+               variant_sort_name(v->sort), variant_graph_name(v->graph));
     }
     CHECK(microgpt_variant_find("exact_zero") == NULL, "a test-only variant joined the registry");
 

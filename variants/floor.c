@@ -50,7 +50,7 @@ typedef struct position_saved {
 static struct {
     model_shape shape;
     exact_constants constants;
-    int positions;      /* of the last forward */
+    int positions;             /* of the last forward */
     double *inputs_transposed; /* scratch of linear_forward_rows: 8 positions' inputs, 8 x 4 n_embd */
     position_saved *saved;
     double *storage;
@@ -60,9 +60,9 @@ static struct {
     /* [position][n_embd], [position][4 n_embd] for hidden and activated, [position][vocab] for the logits */
     double *grad_x, *grad_residual, *grad_normed, *grad_query, *grad_attended, *grad_hidden, *grad_activated,
         *grad_logits;
-    double *grad_weights, *grad_exp; /* [position]: one head's scratch */
-    int *targets;                    /* [position] */
-    size_t position_stride;          /* doubles between two positions' saved blocks */
+    double *grad_weights, *grad_exp;       /* [position]: one head's scratch */
+    int *targets;                          /* [position] */
+    size_t position_stride;                /* doubles between two positions' saved blocks */
     const double **key_rows, **value_rows; /* [position]: one head's slices, for the kernels */
     double **grad_key_rows, **grad_value_rows;
 } floor_state;
@@ -174,8 +174,9 @@ static double variant_step_bytes(const model_shape *shape)
     const double embd = shape->n_embd, block = shape->block_size, layers = shape->n_layer;
     const double parameters = (double)model_shape_parameter_count(shape);
     const double scratch = (double)FORWARD_GROUP * 4 * embd;
-    const double activations = block * ((double)floor_position_doubles(shape) + 2 * layers * embd + 13 * embd +
-                                        shape->vocab_size + 2) + block * sizeof(int) / sizeof(double);
+    const double activations =
+        block * ((double)floor_position_doubles(shape) + 2 * layers * embd + 13 * embd + shape->vocab_size + 2) +
+        block * sizeof(int) / sizeof(double);
     const double tables = block * (sizeof(position_saved) + layers * sizeof(layer_saved) + 4 * sizeof(double *));
     return (parameters + scratch + activations) * sizeof(double) + tables;
 }
@@ -204,15 +205,16 @@ static void attention_forward(layer_saved *a, int l, int position)
     const int head_dim = floor_state.shape.n_embd / heads;
     for (int h = 0; h < heads; h++) {
         floor_head_rows(l, h, position);
-        a->attention_total[h] = attention_head_forward(
-            a->attended + h * head_dim, a->query + h * head_dim, floor_state.key_rows, floor_state.value_rows,
-            position + 1, head_dim, floor_state.constants.inverse_scale, a->attention_exp + (size_t)h * block, a->attention_weight + (size_t)h * block);
+        a->attention_total[h] =
+            attention_head_forward(a->attended + h * head_dim, a->query + h * head_dim, floor_state.key_rows,
+                                   floor_state.value_rows, position + 1, head_dim, floor_state.constants.inverse_scale,
+                                   a->attention_exp + (size_t)h * block, a->attention_weight + (size_t)h * block);
     }
 }
 
 /* A linear over a step's positions, the positions in the lanes
  * (exact_kernels.h), with floor's scratch. */
-#define LINEAR_FORWARD(out, out_stride, w, x, x_stride, positions, n_out, n_in)                                      \
+#define LINEAR_FORWARD(out, out_stride, w, x, x_stride, positions, n_out, n_in)                                        \
     linear_forward_rows(out, out_stride, w, x, x_stride, positions, n_out, n_in, floor_state.inputs_transposed)
 
 /* Layer l over positions 0..positions-1: each linear once for all of them. */
@@ -223,7 +225,9 @@ static void layer_forward(int l, int positions)
     const size_t stride = floor_state.position_stride;
     floor_layer_weights w = floor_layer(l);
     layer_saved *first = &floor_state.saved[0].layers[l];
-#define EACH_POSITION for (int p = 0; p < positions; p++) for (layer_saved *a = &floor_state.saved[p].layers[l]; a; a = NULL)
+#define EACH_POSITION                                                                                                  \
+    for (int p = 0; p < positions; p++)                                                                                \
+        for (layer_saved *a = &floor_state.saved[p].layers[l]; a; a = NULL)
     EACH_POSITION rmsnorm_forward(a->normed, a->input, embd, inverse_n, &a->norm1);
     LINEAR_FORWARD(first->query, stride, w.wq, first->normed, stride, positions, embd, embd);
     LINEAR_FORWARD(first->key, stride, w.wk, first->normed, stride, positions, embd, embd);
@@ -231,13 +235,13 @@ static void layer_forward(int l, int positions)
     for (int p = 0; p < positions; p++)
         attention_forward(&floor_state.saved[p].layers[l], l, p);
     LINEAR_FORWARD(first->residual, stride, w.wo, first->attended, stride, positions, embd, embd);
-    EACH_POSITION {
+    EACH_POSITION
+    {
         vector_add(a->residual, a->residual, a->input, embd);
         rmsnorm_forward(a->normed2, a->residual, embd, inverse_n, &a->norm2);
     }
     LINEAR_FORWARD(first->hidden, stride, w.fc1, first->normed2, stride, positions, 4 * embd, embd);
-    EACH_POSITION for (int i = 0; i < 4 * embd; i++)
-        a->activated[i] = a->hidden[i] > 0.0 ? a->hidden[i] : 0.0;
+    EACH_POSITION for (int i = 0; i < 4 * embd; i++) a->activated[i] = a->hidden[i] > 0.0 ? a->hidden[i] : 0.0;
     LINEAR_FORWARD(first->output, stride, w.fc2, first->activated, stride, positions, embd, 4 * embd);
     EACH_POSITION vector_add(a->output, a->output, a->residual, embd);
 #undef EACH_POSITION
@@ -326,16 +330,16 @@ static void layer_backward(int l, int positions)
     double *grad_query = floor_state.grad_query;
 #define SAVED(member) ((position_rows){first->member, stride})
 #define ROWS(array, width) ((position_rows){(array), (width)})
-#define EACH_POSITION                                                                                             \
-    for (int p = positions - 1; p >= 0; p--)                                                                      \
+#define EACH_POSITION                                                                                                  \
+    for (int p = positions - 1; p >= 0; p--)                                                                           \
         for (const layer_saved *a = &floor_state.saved[p].layers[l]; a; a = NULL)
     /* output = mlp + residual: both get the output's gradient first */
     memcpy(grad_residual, grad_x, n * e * sizeof(double));
     memset(grad_activated, 0, n * 4 * e * sizeof(double));
     linear_backward_positions(ROWS(grad_activated, 4 * e), w.grad_fc2, w.fc2, SAVED(activated), ROWS(grad_x, e),
                               positions, embd, 4 * embd, NULL);
-    EACH_POSITION for (int i = 0; i < 4 * embd; i++)
-        grad_hidden[p * 4 * e + i] = (a->hidden[i] > 0.0 ? 1.0 : 0.0) * grad_activated[p * 4 * e + i];
+    EACH_POSITION for (int i = 0; i < 4 * embd; i++) grad_hidden[p * 4 * e + i] =
+        (a->hidden[i] > 0.0 ? 1.0 : 0.0) * grad_activated[p * 4 * e + i];
     memset(grad_normed, 0, n * e * sizeof(double));
     linear_backward_positions(ROWS(grad_normed, e), w.grad_fc1, w.fc1, SAVED(normed2), ROWS(grad_hidden, 4 * e),
                               positions, 4 * embd, embd, NULL);
@@ -351,9 +355,8 @@ static void layer_backward(int l, int positions)
     double *grad_keys = floor_state.grad_keys + (size_t)l * floor_state.shape.block_size * e;
     double *grad_values = floor_state.grad_values + (size_t)l * floor_state.shape.block_size * e;
     qkv_backward_positions(ROWS(grad_normed, e), SAVED(normed), (linear_weights){w.wq, w.grad_wq},
-                           (linear_weights){w.wk, w.grad_wk}, (linear_weights){w.wv, w.grad_wv},
-                           ROWS(grad_query, e), ROWS(grad_keys, e), ROWS(grad_values, e), positions, embd,
-                           floor_state.shape.n_head, 1);
+                           (linear_weights){w.wk, w.grad_wk}, (linear_weights){w.wv, w.grad_wv}, ROWS(grad_query, e),
+                           ROWS(grad_keys, e), ROWS(grad_values, e), positions, embd, floor_state.shape.n_head, 1);
     EACH_POSITION rmsnorm_backward(grad_x + p * e, grad_normed + p * e, a->input, embd, inverse_n, &a->norm1);
 #undef EACH_POSITION
 #undef ROWS
@@ -377,10 +380,10 @@ static inline graph_size floor_backward(void)
         floor_state.targets[p] = s->loss.target;
     }
     memset(floor_state.grad_x, 0, (size_t)positions * e * sizeof(double));
-    linear_backward_positions((position_rows){floor_state.grad_x, e}, g.grad_lm_head, g.lm_head,
-                              (position_rows){floor_state.saved[0].layers[shape->n_layer - 1].output,
-                                              floor_state.position_stride},
-                              (position_rows){floor_state.grad_logits, v}, positions, vocab, embd, floor_state.targets);
+    linear_backward_positions(
+        (position_rows){floor_state.grad_x, e}, g.grad_lm_head, g.lm_head,
+        (position_rows){floor_state.saved[0].layers[shape->n_layer - 1].output, floor_state.position_stride},
+        (position_rows){floor_state.grad_logits, v}, positions, vocab, embd, floor_state.targets);
     for (int l = shape->n_layer - 1; l >= 0; l--)
         layer_backward(l, positions);
     for (int p = positions - 1; p >= 0; p--) {

@@ -26,11 +26,11 @@
 typedef uint32_t value_t;
 
 static struct {
-    size_t count, capacity;                /* nodes */
-    size_t edge_count, edge_capacity;      /* child links */
-    size_t parameter_count;                /* nodes [0, parameter_count) persist */
+    size_t count, capacity;           /* nodes */
+    size_t edge_count, edge_capacity; /* child links */
+    size_t parameter_count;           /* nodes [0, parameter_count) persist */
     double *data, *grad;
-    uint32_t *first_child, *child_count;   /* a node's links: [first_child, first_child + child_count) */
+    uint32_t *first_child, *child_count; /* a node's links: [first_child, first_child + child_count) */
     uint8_t *reached;
     uint32_t *children;
     double *local_grads;

@@ -34,11 +34,11 @@
 #include "variant.h"
 
 typedef enum coarse_op {
-    OP_PARAMETER,     /* a weight matrix (a leaf) */
-    OP_EMBEDDING,     /* wte[token] + wpe[position] */
+    OP_PARAMETER, /* a weight matrix (a leaf) */
+    OP_EMBEDDING, /* wte[token] + wpe[position] */
     OP_RMSNORM,
-    OP_QKV,           /* q | k | v = (Wq | Wk | Wv) x, one node: its backward interleaves the three */
-    OP_ATTENTION,     /* one head at one position, over the q/k/v nodes of positions 0..p */
+    OP_QKV,       /* q | k | v = (Wq | Wk | Wv) x, one node: its backward interleaves the three */
+    OP_ATTENTION, /* one head at one position, over the q/k/v nodes of positions 0..p */
     OP_LINEAR,
     OP_ADD,
     OP_RELU,
@@ -56,11 +56,11 @@ typedef struct coarse_node {
     double *grad_x, *grad_y;
     const double *w, *blocked; /* linear: the weights, and blocked for forward (exact_kernels.h) */
     double *grad_w;
-    int rows, columns, last_row;  /* linear: last_row contributes last, or -1 */
+    int rows, columns, last_row; /* linear: last_row contributes last, or -1 */
     int layer, position, head, token;
-    uint32_t logits;              /* cross-entropy: the lm_head node */
-    double *saved;                /* attention: exp and weights; cross-entropy: exp */
-    double total;                 /* attention: the softmax total */
+    uint32_t logits; /* cross-entropy: the lm_head node */
+    double *saved;   /* attention: exp and weights; cross-entropy: exp */
+    double total;    /* attention: the softmax total */
     rmsnorm_saved norm;
     cross_entropy_saved loss;
 } coarse_node;
@@ -123,8 +123,7 @@ static void coarse_scratch_free(void)
 }
 
 /* The capacities of a graph of `positions` positions: arena doubles, nodes, inputs. */
-static void coarse_graph_capacity(const model_shape *shape, int positions, size_t *arena, size_t *nodes,
-                                  size_t *inputs)
+static void coarse_graph_capacity(const model_shape *shape, int positions, size_t *arena, size_t *nodes, size_t *inputs)
 {
     const size_t embd = (size_t)shape->n_embd, layers = (size_t)shape->n_layer;
     const size_t heads = (size_t)shape->n_head, vocab = (size_t)shape->vocab_size, n = (size_t)positions;
@@ -225,7 +224,9 @@ static void matrix_size(const model_shape *s, int index, int *rows, int *columns
     static const int rows_times_embd[MODEL_LAYER_MATRICES] = {1, 1, 1, 1, 4, 1};
     static const int columns_times_embd[MODEL_LAYER_MATRICES] = {1, 1, 1, 1, 1, 4};
     const int which = (index - MATRIX_WQ) % MODEL_LAYER_MATRICES;
-    *rows = index == MATRIX_WPE ? s->block_size : index < MATRIX_WQ ? s->vocab_size : rows_times_embd[which] * s->n_embd;
+    *rows = index == MATRIX_WPE ? s->block_size
+            : index < MATRIX_WQ ? s->vocab_size
+                                : rows_times_embd[which] * s->n_embd;
     *columns = index < MATRIX_WQ ? s->n_embd : columns_times_embd[which] * s->n_embd;
 }
 
@@ -354,8 +355,8 @@ static void coarse_graph_build(coarse_graph *g, int positions)
         for (int l = 0; l < shape->n_layer; l++)
             x = layer_nodes(g, x, l, p);
         uint32_t lm_head = matrix_node(g, 0, MATRIX_LM_HEAD);
-        uint32_t logits = linear_node(g, node_at(g, lm_head), lm_head, vocab, embd, node_at(g, x)->out,
-                                      node_at(g, x)->grad, &x, 1);
+        uint32_t logits =
+            linear_node(g, node_at(g, lm_head), lm_head, vocab, embd, node_at(g, x)->out, node_at(g, x)->grad, &x, 1);
         uint32_t loss = unary_node(g, OP_CROSS_ENTROPY, logits, 1);
         node_at(g, loss)->logits = logits, node_at(g, loss)->position = p;
         node_at(g, loss)->saved = arena_take(g, (size_t)vocab);
@@ -413,9 +414,7 @@ static void node_forward(coarse_graph *g, coarse_node *n)
         vector_add(n->out, wte, wpe, embd);
         break;
     }
-    case OP_RMSNORM:
-        rmsnorm_forward(n->out, n->x, n->length, coarse_scratch.constants.inverse_n_embd, &n->norm);
-        break;
+    case OP_RMSNORM: rmsnorm_forward(n->out, n->x, n->length, coarse_scratch.constants.inverse_n_embd, &n->norm); break;
     case OP_QKV:
         for (model_matrix which = MATRIX_WQ; which <= MATRIX_WV; which++)
             linear_forward(n->out + (which - MATRIX_WQ) * embd, layer_matrix(g, n->layer, which)->blocked, n->x, embd,
@@ -429,12 +428,8 @@ static void node_forward(coarse_graph *g, coarse_node *n)
                                           coarse_scratch.constants.inverse_scale, n->saved, n->saved + positions);
         break;
     }
-    case OP_LINEAR:
-        linear_forward(n->out, n->blocked, n->x, n->rows, n->columns);
-        break;
-    case OP_ADD:
-        vector_add(n->out, n->x, n->y, n->length);
-        break;
+    case OP_LINEAR: linear_forward(n->out, n->blocked, n->x, n->rows, n->columns); break;
+    case OP_ADD: vector_add(n->out, n->x, n->y, n->length); break;
     case OP_RELU:
         for (int i = 0; i < n->length; i++)
             n->out[i] = n->x[i] > 0.0 ? n->x[i] : 0.0;
@@ -459,8 +454,7 @@ static void node_backward(coarse_graph *g, coarse_node *n)
     const model_shape *shape = &g->shape;
     const int embd = shape->n_embd;
     switch (n->op) {
-    case OP_PARAMETER:
-        break;
+    case OP_PARAMETER: break;
     case OP_EMBEDDING: {
         double *wte = layer_matrix(g, 0, MATRIX_WTE)->grad_x + (size_t)n->token * embd;
         double *wpe = layer_matrix(g, 0, MATRIX_WPE)->grad_x + (size_t)n->position * embd;
@@ -485,14 +479,12 @@ static void node_backward(coarse_graph *g, coarse_node *n)
         head_rows(g, n->layer, n->head, n->position);
         attention_head_backward(n->grad, qkv->out + n->head * head_dim, coarse_scratch.key_rows,
                                 coarse_scratch.value_rows, positions, head_dim, coarse_scratch.constants.inverse_scale,
-                                n->saved, n->saved + positions,
-                                n->total, qkv->grad + n->head * head_dim, coarse_scratch.grad_key_rows,
-                                coarse_scratch.grad_value_rows, coarse_scratch.grad_weight, coarse_scratch.grad_exp);
+                                n->saved, n->saved + positions, n->total, qkv->grad + n->head * head_dim,
+                                coarse_scratch.grad_key_rows, coarse_scratch.grad_value_rows,
+                                coarse_scratch.grad_weight, coarse_scratch.grad_exp);
         break;
     }
-    case OP_LINEAR:
-        linear_backward(n->grad_x, n->grad_w, n->w, n->x, n->grad, n->rows, n->columns, n->last_row);
-        break;
+    case OP_LINEAR: linear_backward(n->grad_x, n->grad_w, n->w, n->x, n->grad, n->rows, n->columns, n->last_row); break;
     case OP_ADD:
         vector_add(n->grad_x, n->grad_x, n->grad, n->length);
         vector_add(n->grad_y, n->grad_y, n->grad, n->length);
@@ -501,9 +493,7 @@ static void node_backward(coarse_graph *g, coarse_node *n)
         for (int i = 0; i < n->length; i++)
             n->grad_x[i] += (n->x[i] > 0.0 ? 1.0 : 0.0) * n->grad[i];
         break;
-    case OP_CROSS_ENTROPY:
-        cross_entropy_backward(n->grad_x, n->saved, shape->vocab_size, &n->loss, n->grad[0]);
-        break;
+    case OP_CROSS_ENTROPY: cross_entropy_backward(n->grad_x, n->saved, shape->vocab_size, &n->loss, n->grad[0]); break;
     case OP_MEAN: {
         /* loss = S * (1/n): each position's loss gets (1/n) * d loss */
         const double share = (1.0 / (double)n->input_count) * n->grad[0];

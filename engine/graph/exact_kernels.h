@@ -172,9 +172,14 @@ static inline size_t blocked_matrix_offset_at(const model_shape *shape, int inde
 {
     const int embd = shape->n_embd;
     const size_t square = linear_blocked_size(embd, embd);
-    const size_t before[MODEL_LAYER_MATRICES + 1] = {
-        0, square, 2 * square, 3 * square, 4 * square, 4 * square + linear_blocked_size(4 * embd, embd),
-        4 * square + linear_blocked_size(4 * embd, embd) + linear_blocked_size(embd, 4 * embd)};
+    const size_t before[MODEL_LAYER_MATRICES + 1] = {0,
+                                                     square,
+                                                     2 * square,
+                                                     3 * square,
+                                                     4 * square,
+                                                     4 * square + linear_blocked_size(4 * embd, embd),
+                                                     4 * square + linear_blocked_size(4 * embd, embd) +
+                                                         linear_blocked_size(embd, 4 * embd)};
     if (index <= MATRIX_LM_HEAD)
         return 0;
     const int layer = (index - MATRIX_WQ) / MODEL_LAYER_MATRICES, which = (index - MATRIX_WQ) % MODEL_LAYER_MATRICES;
@@ -555,8 +560,8 @@ static inline void qkv_backward_positions(position_rows grad_normed_rows, positi
         linear_weight_gradient(k.grad, normed_rows, grad_k_rows, positions, n_embd, n_embd);
         linear_weight_gradient(v.grad, normed_rows, grad_v_rows, positions, n_embd, n_embd);
     }
-#define QKV_ROW(m, r, g)                                                                                            \
-    span_row_weights(&s, one, (m).grad + (size_t)(r) * n_embd, (m).w + (size_t)(r) * n_embd, normed, (g)[r])
+#define QKV_ROW(m, r, g)                                                                                               \
+    span_row_weights(&s, one, (m).grad + (size_t)(r)*n_embd, (m).w + (size_t)(r)*n_embd, normed, (g)[r])
     for (int first = 0; first < n_embd; first += COLUMN_SPAN)
         for (int p = positions - 1; p >= 0; p--) {
             const int first_position = starts_at_zero && p == 0;
@@ -639,9 +644,9 @@ static inline double attention_head_forward(double *out, const double *q, const 
  * and grad_ex are scratch of `positions` numbers. */
 static inline void attention_head_backward(const double *grad_out, const double *q, const double *const *keys,
                                            const double *const *values, int positions, int head_dim,
-                                           double inverse_scale, const double *ex, const double *weight,
-                                           double total, double *grad_q, double *const *grad_keys,
-                                           double *const *grad_values, double *grad_weight, double *grad_ex)
+                                           double inverse_scale, const double *ex, const double *weight, double total,
+                                           double *grad_q, double *const *grad_keys, double *const *grad_values,
+                                           double *grad_weight, double *grad_ex)
 {
     const double inverse = pow_reciprocal(total);
     /* out_j = sum_t w_t * v_t[j]: chains j descending, terms t descending.

@@ -13,9 +13,9 @@
 #include "scalar_graph.h"
 
 static struct {
-    node_list step_nodes;  /* every non-parameter node since the last release */
+    node_list step_nodes; /* every non-parameter node since the last release */
     node_list parameters;
-    size_t step_bytes;     /* bytes of the nodes in step_nodes */
+    size_t step_bytes; /* bytes of the nodes in step_nodes */
 } heap_graph;
 
 static inline node *heap_node_create(double data, uint32_t child_count)

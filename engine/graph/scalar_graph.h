@@ -28,10 +28,10 @@ typedef struct node node;
 struct node {
     double data;
     double grad;
-    node **children;      /* inline_children, or a storage array for wide nodes */
+    node **children; /* inline_children, or a storage array for wide nodes */
     double *local_grads;
     uint32_t child_count;
-    uint32_t visit_mark;  /* == scalar_graph.epoch once visited by this backward */
+    uint32_t visit_mark; /* == scalar_graph.epoch once visited by this backward */
     node *inline_children[2];
     double inline_local_grads[2];
 };
@@ -60,9 +60,9 @@ typedef struct dfs_frame {
 
 /* What the sorts and the propagation share, whatever the storage. */
 static struct {
-    node_list order;       /* topological order, reused across steps */
+    node_list order; /* topological order, reused across steps */
     uint32_t epoch;
-    dfs_frame *dfs_stack;  /* used by topological_order_iterative */
+    dfs_frame *dfs_stack; /* used by topological_order_iterative */
     size_t dfs_capacity;
 } scalar_graph;
 
@@ -117,7 +117,10 @@ static inline void graph_bind_parameters(value_t *parameters, size_t count) { (v
 static inline value_t value_add(value_t a, value_t b) { return node_binary(a->data + b->data, a, 1.0, b, 1.0); }
 static inline value_t value_mul(value_t a, value_t b) { return node_binary(a->data * b->data, a, b->data, b, a->data); }
 /* a ** c: pow(a, c), local c * pow(a, c - 1); libm pow, never x*x (spec). */
-static inline value_t value_pow(value_t a, double c) { return node_unary(pow(a->data, c), a, c * pow(a->data, c - 1.0)); }
+static inline value_t value_pow(value_t a, double c)
+{
+    return node_unary(pow(a->data, c), a, c * pow(a->data, c - 1.0));
+}
 static inline value_t value_log(value_t a) { return node_unary(log(a->data), a, 1.0 / a->data); }
 static inline value_t value_exp(value_t a) { return node_unary(exp(a->data), a, exp(a->data)); }
 static inline value_t value_relu(value_t a)
