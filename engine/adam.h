@@ -1,11 +1,5 @@
-/* adam: the reference's Adam update over flat arrays, bit for bit.
- *
- * The per-parameter arithmetic is the spec's, in its order; g ** 2 and
- * v_hat ** 0.5 take exact_pow.h's fast paths where they provably equal
- * glibc's pow, or where pow's two possible results give the same bits
- * (adam.c). The loop has no branches, so it vectorizes (SIMD division and
- * square root are as exactly rounded as scalar ones); the few elements left
- * unsettled go through pow after it. */
+/* adam.h: the optimizer's interface. The reference's Adam over flat arrays,
+ * bit for bit; its vectorized implementation is kernels/adam.c. */
 #ifndef MICROGPT_ADAM_H
 #define MICROGPT_ADAM_H
 

@@ -1,12 +1,9 @@
 /* model.c: microgpt, written once, compiled once per variant.
- *
- * The build compiles this file with -DMICROGPT_VARIANT_FILE (the variant's
- * source), -DMICROGPT_VARIANT_NAME and -DMICROGPT_VARIANT_SYMBOL; the variant's
- * operations are included first, so the model below binds to them at compile
- * time, and engine/variant_contract.h checks that the variant defines what
- * the model uses. The file exports one const table, microgpt_variant_<name>
- * (variant.h), its facts included.
- * The computation is the one docs/spec.md describes, step for step. */
+ * The build compiles it with -DMICROGPT_VARIANT_FILE="variants/<name>.c"
+ * (and its _NAME and _SYMBOL): the variant's ops come first, so the model
+ * binds to them at compile time, and variant_contract.h checks them. The one
+ * export is the const table microgpt_variant_<name> (variant.h). The
+ * computation is docs/spec.md's, step for step. */
 #if !defined(MICROGPT_VARIANT_FILE) || !defined(MICROGPT_VARIANT_NAME) || !defined(MICROGPT_VARIANT_SYMBOL)
 #error "compile with -DMICROGPT_VARIANT_FILE, _NAME and _SYMBOL (CMake does this for every variants/*.c)"
 #endif
@@ -29,7 +26,6 @@
 #endif
 
 #include <assert.h>
-#include <string.h>
 
 #include "checked.h"
 #include "adam.h"
@@ -69,10 +65,10 @@ static model *model_create(const model_shape *shape, python_random *rng)
     const int embd = shape->n_embd, vocab = shape->vocab_size, block = shape->block_size;
     m->head_dim = embd / shape->n_head;
     m->parameter_count = model_shape_parameter_count(shape);
-    m->parameters = malloc_checked(m->parameter_count * sizeof *m->parameters);
+    m->parameters = calloc_checked(m->parameter_count, sizeof *m->parameters);
     /* Parameters in creation order, row by row: gauss(0, 0.08) each. */
     for (size_t i = 0; i < m->parameter_count; i++)
-        m->parameters[i] = value_parameter(python_random_gauss(rng, 0.0, 0.08));
+        value_store(&m->parameters[i], value_parameter(python_random_gauss(rng, 0.0, 0.08)));
     graph_bind_parameters(m->parameters, m->parameter_count);
     m->wte = m->parameters + model_matrix_offset(shape, 0, MATRIX_WTE);
     m->wpe = m->parameters + model_matrix_offset(shape, 0, MATRIX_WPE);
@@ -91,17 +87,17 @@ static model *model_create(const model_shape *shape, python_random *rng)
     m->flat_data = malloc_checked(m->parameter_count * sizeof *m->flat_data);
     m->flat_grad = malloc_checked(m->parameter_count * sizeof *m->flat_grad);
     size_t cache = (size_t)shape->n_layer * block * embd;
-    m->key_cache = malloc_checked(cache * sizeof *m->key_cache);
-    m->value_cache = malloc_checked(cache * sizeof *m->value_cache);
-    m->x = malloc_checked((size_t)embd * sizeof *m->x);
-    m->residual = malloc_checked((size_t)embd * sizeof *m->residual);
-    m->normed = malloc_checked((size_t)embd * sizeof *m->normed);
-    m->query = malloc_checked((size_t)embd * sizeof *m->query);
-    m->attended = malloc_checked((size_t)embd * sizeof *m->attended);
-    m->hidden = malloc_checked((size_t)4 * embd * sizeof *m->hidden);
-    m->logits = malloc_checked((size_t)vocab * sizeof *m->logits);
-    m->position_losses = malloc_checked((size_t)block * sizeof *m->position_losses);
-    m->attention_scratch = malloc_checked((size_t)block * sizeof *m->attention_scratch);
+    m->key_cache = calloc_checked(cache, sizeof *m->key_cache);
+    m->value_cache = calloc_checked(cache, sizeof *m->value_cache);
+    m->x = calloc_checked((size_t)embd, sizeof *m->x);
+    m->residual = calloc_checked((size_t)embd, sizeof *m->residual);
+    m->normed = calloc_checked((size_t)embd, sizeof *m->normed);
+    m->query = calloc_checked((size_t)embd, sizeof *m->query);
+    m->attended = calloc_checked((size_t)embd, sizeof *m->attended);
+    m->hidden = calloc_checked((size_t)4 * embd, sizeof *m->hidden);
+    m->logits = calloc_checked((size_t)vocab, sizeof *m->logits);
+    m->position_losses = calloc_checked((size_t)block, sizeof *m->position_losses);
+    m->attention_scratch = calloc_checked((size_t)block, sizeof *m->attention_scratch);
     m->sample_weights = malloc_checked((size_t)vocab * sizeof *m->sample_weights);
     return m;
 }
@@ -118,10 +114,41 @@ static double model_step_bytes(const model_shape *shape)
 }
 #endif
 
+/* The end of a step (variant_contract.h, "who owns what"): the model gives up
+ * every handle of the step, the loss last, then the storage frees the step. */
+static void model_end_step(model *m)
+{
+    const size_t embd = (size_t)m->shape.n_embd, block = (size_t)m->shape.block_size;
+    const size_t cache = (size_t)m->shape.n_layer * block * embd;
+    for (size_t i = 0; i < cache; i++) {
+        value_clear(&m->key_cache[i]);
+        value_clear(&m->value_cache[i]);
+    }
+    for (size_t i = 0; i < embd; i++) {
+        value_clear(&m->x[i]);
+        value_clear(&m->residual[i]);
+        value_clear(&m->normed[i]);
+        value_clear(&m->query[i]);
+        value_clear(&m->attended[i]);
+    }
+    for (size_t i = 0; i < 4 * embd; i++)
+        value_clear(&m->hidden[i]);
+    for (size_t i = 0; i < (size_t)m->shape.vocab_size; i++)
+        value_clear(&m->logits[i]);
+    for (size_t i = 0; i < block; i++) {
+        value_clear(&m->position_losses[i]);
+        value_clear(&m->attention_scratch[i]);
+    }
+    value_clear(&m->loss);
+    graph_release_step();
+}
+
 static void model_destroy(model *m)
 {
     if (!m)
         return;
+    for (size_t i = 0; i < m->parameter_count; i++)
+        value_clear(&m->parameters[i]);
     graph_destroy();
     free(m->parameters);
     free(m->layers);
@@ -165,13 +192,14 @@ static void gpt_forward(model *m, int token, int position, value_t *logits)
     const int embd = m->shape.n_embd, block = m->shape.block_size, head_dim = m->head_dim;
     value_t *x = m->x;
     for (int i = 0; i < embd; i++)
-        x[i] = value_add(m->wte[(size_t)token * embd + i], m->wpe[(size_t)position * embd + i]);
+        value_store(&x[i], value_add(m->wte[(size_t)token * embd + i], m->wpe[(size_t)position * embd + i]));
     layer_rmsnorm(x, x, embd);
     for (int l = 0; l < m->shape.n_layer; l++) {
         const layer_weights *w = &m->layers[l];
         value_t *layer_keys = m->key_cache + (size_t)l * block * embd;
         value_t *layer_values = m->value_cache + (size_t)l * block * embd;
-        memcpy(m->residual, x, (size_t)embd * sizeof *x);
+        for (int i = 0; i < embd; i++)
+            value_store(&m->residual[i], x[i]);
         layer_rmsnorm(m->normed, x, embd);
         layer_linear(m->query, w->wq, m->normed, embd, embd);
         layer_linear(layer_keys + (size_t)position * embd, w->wk, m->normed, embd, embd);
@@ -183,15 +211,16 @@ static void gpt_forward(model *m, int token, int position, value_t *logits)
         }
         layer_linear(x, w->wo, m->attended, embd, embd);
         for (int i = 0; i < embd; i++)
-            x[i] = value_add(x[i], m->residual[i]);
-        memcpy(m->residual, x, (size_t)embd * sizeof *x);
+            value_store(&x[i], value_add(x[i], m->residual[i]));
+        for (int i = 0; i < embd; i++)
+            value_store(&m->residual[i], x[i]);
         layer_rmsnorm(m->normed, x, embd);
         layer_linear(m->hidden, w->fc1, m->normed, 4 * embd, embd);
         for (int i = 0; i < 4 * embd; i++)
-            m->hidden[i] = value_relu(m->hidden[i]);
+            value_store(&m->hidden[i], value_relu(m->hidden[i]));
         layer_linear(x, w->fc2, m->hidden, embd, 4 * embd);
         for (int i = 0; i < embd; i++)
-            x[i] = value_add(x[i], m->residual[i]);
+            value_store(&x[i], value_add(x[i], m->residual[i]));
     }
     layer_linear(logits, m->lm_head, x, m->shape.vocab_size, embd);
 }
@@ -206,7 +235,7 @@ static value_t model_loss(model *m, const int *tokens, int token_count)
         gpt_forward(m, tokens[p], p, m->logits);
         layer_softmax(m->logits, m->logits, m->shape.vocab_size);
         /* -x is x * -1: a mul node with a constant leaf (spec). */
-        m->position_losses[p] = value_mul(value_log(m->logits[tokens[p + 1]]), value_constant(-1.0));
+        value_store(&m->position_losses[p], value_mul(value_log(m->logits[tokens[p + 1]]), value_constant(-1.0)));
     }
     /* (1 / n) * S is S.__rmul__: mul(S, constant 1/n), 1/n in double at run time. */
     return value_mul(value_sum(m->position_losses, positions), value_constant(1.0 / (double)positions));
@@ -236,9 +265,9 @@ static void adam_update(model *m, int step, int num_steps)
 static double model_forward(model *m, const int *tokens, int token_count)
 {
 #ifdef VARIANT_HAS_LOSS
-    m->loss = variant_loss(&m->shape, tokens, model_shape_positions(&m->shape, token_count));
+    value_store(&m->loss, variant_loss(&m->shape, tokens, model_shape_positions(&m->shape, token_count)));
 #else
-    m->loss = model_loss(m, tokens, token_count);
+    value_store(&m->loss, model_loss(m, tokens, token_count));
 #endif
     return value_data(m->loss);
 }
@@ -246,15 +275,11 @@ static double model_forward(model *m, const int *tokens, int token_count)
 static graph_size model_backward(model *m)
 {
     graph_size size = graph_backward(m->loss);
-    graph_release_step();
+    model_end_step(m);
     return size;
 }
 
-static void model_release(model *m)
-{
-    (void)m;
-    graph_release_step();
-}
+static void model_release(model *m) { model_end_step(m); }
 
 static step_result model_train_step(model *m, const int *tokens, int token_count, int step, int num_steps)
 {
@@ -263,7 +288,7 @@ static step_result model_train_step(model *m, const int *tokens, int token_count
     result.loss = model_forward(m, tokens, token_count);
     double forward_done = monotonic_seconds();
     result.graph = model_backward(m);
-    result.sort_depth = graph_sort_depth();
+    result.sort_depth = result.graph.sort_depth;
     double backward_done = monotonic_seconds();
     const size_t slow_before = m->adam.slow_squares + m->adam.slow_roots;
     adam_update(m, step, num_steps);
@@ -300,7 +325,7 @@ static int model_sample(model *m, python_random *rng, double temperature, int bo
     for (int position = 0; position < m->shape.block_size; position++) {
         gpt_forward(m, token, position, m->logits);
         for (int i = 0; i < vocab; i++)
-            m->logits[i] = value_mul(m->logits[i], value_constant(inverse_temperature));
+            value_store(&m->logits[i], value_mul(m->logits[i], value_constant(inverse_temperature)));
         layer_softmax(m->logits, m->logits, vocab);
         for (int i = 0; i < vocab; i++)
             m->sample_weights[i] = value_data(m->logits[i]);
@@ -309,7 +334,7 @@ static int model_sample(model *m, python_random *rng, double temperature, int bo
             break;
         tokens_out[count++] = token;
     }
-    graph_release_step();
+    model_end_step(m);
     return count;
 }
 
@@ -338,18 +363,19 @@ static double model_probe(probe_op op, const double *inputs, double *gradients)
     assert(!model_alive && "probes build their own graph");
     int input_count, output_count;
     model_probe_shape(op, &input_count, &output_count);
-    value_t in[PROBE_MAX_VALUES], out[PROBE_MAX_VALUES], scratch[PROBE_POSITIONS];
+    /* The probe's slots, as the model's (variant_contract.h, "who owns what"). */
+    value_t in[PROBE_MAX_VALUES] = {0}, out[PROBE_MAX_VALUES] = {0}, scratch[PROBE_POSITIONS] = {0}, total = {0};
     for (int i = 0; i < input_count; i++)
-        in[i] = value_parameter(inputs[i]);
+        value_store(&in[i], value_parameter(inputs[i]));
     graph_bind_parameters(in, (size_t)input_count);
     switch (op) {
-    case PROBE_ADD: out[0] = value_add(in[0], in[1]); break;
-    case PROBE_MUL: out[0] = value_mul(in[0], in[1]); break;
-    case PROBE_POW_NEGATIVE_ONE: out[0] = value_pow(in[0], -1.0); break;
-    case PROBE_POW_NEGATIVE_HALF: out[0] = value_pow(in[0], -0.5); break;
-    case PROBE_LOG: out[0] = value_log(in[0]); break;
-    case PROBE_EXP: out[0] = value_exp(in[0]); break;
-    case PROBE_RELU: out[0] = value_relu(in[0]); break;
+    case PROBE_ADD: value_store(&out[0], value_add(in[0], in[1])); break;
+    case PROBE_MUL: value_store(&out[0], value_mul(in[0], in[1])); break;
+    case PROBE_POW_NEGATIVE_ONE: value_store(&out[0], value_pow(in[0], -1.0)); break;
+    case PROBE_POW_NEGATIVE_HALF: value_store(&out[0], value_pow(in[0], -0.5)); break;
+    case PROBE_LOG: value_store(&out[0], value_log(in[0])); break;
+    case PROBE_EXP: value_store(&out[0], value_exp(in[0])); break;
+    case PROBE_RELU: value_store(&out[0], value_relu(in[0])); break;
     case PROBE_LINEAR: layer_linear(out, in, in + PROBE_ROWS * PROBE_WIDTH, PROBE_ROWS, PROBE_WIDTH); break;
     case PROBE_RMSNORM: layer_rmsnorm(out, in, PROBE_VECTOR); break;
     case PROBE_SOFTMAX: layer_softmax(out, in, PROBE_VECTOR); break;
@@ -362,12 +388,20 @@ static double model_probe(probe_op op, const double *inputs, double *gradients)
     /* Unequal weights, so that e.g. softmax's outputs (which sum to 1) still
      * carry gradient. */
     for (int k = 0; k < output_count; k++)
-        out[k] = value_mul(out[k], value_constant(1.0 - 0.3 * k));
-    value_t total = value_sum(out, output_count);
+        value_store(&out[k], value_mul(out[k], value_constant(1.0 - 0.3 * k)));
+    value_store(&total, value_sum(out, output_count));
     graph_backward(total);
     double result = value_data(total);
     for (int i = 0; i < input_count; i++)
         gradients[i] = *parameter_grad(&in[i]);
+    for (int k = 0; k < PROBE_MAX_VALUES; k++)
+        value_clear(&out[k]);
+    for (int t = 0; t < PROBE_POSITIONS; t++)
+        value_clear(&scratch[t]);
+    value_clear(&total);
+    graph_release_step();
+    for (int i = 0; i < input_count; i++)
+        value_clear(&in[i]);
     graph_destroy();
     return result;
 }

@@ -1,7 +1,7 @@
-/* scalar_layers.h: the model's layer operations written with the scalar ops
- * of the contract, exactly as the reference composes them. A variant that
- * defines VARIANT_HAS_<LAYER> keeps its own version (see autograd.h).
- * Included by model.c after the variant. */
+/* scalar_layers.h: the model's layers written with the contract's scalar ops,
+ * exactly as the reference composes them. A variant that declares
+ * VARIANT_HAS_<LAYER> brings its own. Outputs go into the model's slots
+ * through value_store (variant_contract.h, "who owns what"). */
 #ifndef MICROGPT_SCALAR_LAYERS_H
 #define MICROGPT_SCALAR_LAYERS_H
 
@@ -26,7 +26,7 @@ static inline void layer_linear(value_t *out, const value_t *w, const value_t *x
         value_t total = value_add(value_mul(row[0], x[0]), value_constant(0.0));
         for (int i = 1; i < n_in; i++)
             total = value_add(total, value_mul(row[i], x[i]));
-        out[o] = total;
+        value_store(&out[o], total);
     }
 }
 #endif
@@ -41,7 +41,7 @@ static inline void layer_rmsnorm(value_t *out, const value_t *x, int n)
     value_t mean_square = value_mul(total, value_constant(pow((double)n, -1.0)));
     value_t scale = value_pow(value_add(mean_square, value_constant(1e-5)), -0.5);
     for (int i = 0; i < n; i++)
-        out[i] = value_mul(x[i], scale);
+        value_store(&out[i], value_mul(x[i], scale));
 }
 #endif
 
@@ -55,10 +55,10 @@ static inline void layer_softmax(value_t *out, const value_t *z, int n)
         if (value_data(z[i]) > max_value)
             max_value = value_data(z[i]);
     for (int i = 0; i < n; i++)
-        out[i] = value_exp(value_add(z[i], value_constant(-max_value)));
+        value_store(&out[i], value_exp(value_add(z[i], value_constant(-max_value))));
     value_t total = value_sum(out, n);
     for (int i = 0; i < n; i++)
-        out[i] = value_mul(out[i], value_pow(total, -1.0));
+        value_store(&out[i], value_mul(out[i], value_pow(total, -1.0)));
 }
 #endif
 
@@ -76,14 +76,14 @@ static inline void layer_attention_head(value_t *out, const value_t *q, const va
         value_t dot = value_add(value_mul(q[0], key[0]), value_constant(0.0));
         for (int j = 1; j < head_dim; j++)
             dot = value_add(dot, value_mul(q[j], key[j]));
-        scratch[t] = value_mul(dot, value_constant(inverse_scale));
+        value_store(&scratch[t], value_mul(dot, value_constant(inverse_scale)));
     }
     layer_softmax(scratch, scratch, positions);
     for (int j = 0; j < head_dim; j++) {
         value_t total = value_add(value_mul(scratch[0], values[j]), value_constant(0.0));
         for (int t = 1; t < positions; t++)
             total = value_add(total, value_mul(scratch[t], values[(size_t)t * row_stride + j]));
-        out[j] = total;
+        value_store(&out[j], total);
     }
 }
 #endif

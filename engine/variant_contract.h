@@ -1,14 +1,8 @@
 /* variant_contract.h: what a variant must define, checked by the compiler.
- *
- * A variant is one file, variants/<name>.c. The build compiles engine/model.c
- * once per variant with -DMICROGPT_VARIANT_FILE="variants/<name>.c"; model.c
- * includes that file first and this header right after it, so every
- * operation is a static function of the same translation unit (bound at
- * compile time, inlinable, no dispatch), and anything missing or of another
- * type fails here, at the line that states it, with the contract's wording.
- *
- * The variant's facts become fields of its const table (variant.h), which the
- * tests and the harness read at run time. */
+ * model.c includes variants/<name>.c, then this header: a missing or mistyped
+ * piece fails here, at the line that states it, in the contract's words.
+ * docs/adding-a-variant.md walks through it; variants/naive.c is the smallest
+ * complete variant. */
 #ifndef MICROGPT_VARIANT_CONTRACT_H
 #define MICROGPT_VARIANT_CONTRACT_H
 #ifndef MICROGPT_VARIANT_FILE
@@ -78,6 +72,26 @@ _Static_assert(VARIANT_GRAPH == GRAPH_SCALAR || VARIANT_GRAPH == GRAPH_FUSED || 
                    VARIANT_GRAPH == GRAPH_NONE,
                "contract: VARIANT_GRAPH is GRAPH_SCALAR, GRAPH_FUSED, GRAPH_COARSE or GRAPH_NONE");
 
+/* ---- who owns what ----
+ * A value_t is a handle to one scalar of the graph; the variant's storage
+ * owns the nodes. The model keeps handles only in slots of its own (the
+ * parameters, the key/value caches, one position's scratch vectors, the
+ * step's loss): it puts a handle in a slot with value_store and gives a slot
+ * up with value_clear, so a storage that counts references counts what the
+ * model holds (variants/refcount.c). A layer's temporaries are not slots:
+ * each becomes a child of a node, or is stored, before the layer returns.
+ *   - A step's handles are valid from the op that made them to the end of
+ *     the step. model.c ends each step once: after backward (train_step,
+ *     backward, loss_and_gradients), after a forward without backward
+ *     (release), and after each sample. It clears every step slot, the loss
+ *     last, then calls graph_release_step().
+ *   - graph_backward(loss) runs while the slots still hold the step.
+ *   - Parameters are valid from value_parameter to model_destroy, which
+ *     clears their slots, then calls graph_destroy(). The tests' op probes
+ *     do the same with slots of their own.
+ * One model per variant per process at a time: a variant keeps its graph in
+ * static state (model.c asserts it). */
+
 /* ---- required operations ---- */
 
 /* A handle to one scalar of the graph. */
@@ -110,17 +124,22 @@ _Static_assert(_Generic(&value_pow, value_t (*)(value_t, double) : 1, default : 
 _Static_assert(_Generic(&value_log, value_t (*)(value_t) : 1, default : 0), "contract: value_t value_log(value_t a)");
 _Static_assert(_Generic(&value_exp, value_t (*)(value_t) : 1, default : 0), "contract: value_t value_exp(value_t a)");
 _Static_assert(_Generic(&value_relu, value_t (*)(value_t) : 1, default : 0), "contract: value_t value_relu(value_t a)");
-/* d loss = 1, propagated into every reachable node; returns the number of
- * reachable nodes and child links, and the bytes the step's graph holds. */
+/* d loss = 1, propagated into every reachable node; returns the graph's size
+ * (autograd.h: reachable nodes and child links, bytes, the sort's depth). */
 _Static_assert(_Generic(&graph_backward, graph_size (*)(value_t) : 1, default : 0),
                "contract: graph_size graph_backward(value_t loss)");
-/* Frees every non-parameter node made since the last call. */
+/* Ends a step: frees every non-parameter node made since the last call. */
 _Static_assert(_Generic(&graph_release_step, void (*)(void) : 1, default : 0),
                "contract: void graph_release_step(void)");
-/* Frees everything, parameters included. */
+/* Frees what the storage still holds, once the parameters' slots are clear. */
 _Static_assert(_Generic(&graph_destroy, void (*)(void) : 1, default : 0), "contract: void graph_destroy(void)");
+/* The model's slots (see "who owns what"). */
+_Static_assert(_Generic(&value_store, void (*)(value_t *, value_t) : 1, default : 0),
+               "contract: void value_store(value_t *slot, value_t v): the slot holds v instead of what it held");
+_Static_assert(_Generic(&value_clear, void (*)(value_t *) : 1, default : 0),
+               "contract: void value_clear(value_t *slot): the model gives up the slot's handle");
 
-/* ---- optional hooks: define the macro and the function ---- */
+/* ---- optional hooks: the variant defines the macro and the function ---- */
 
 /* Layer operations: engine/scalar_layers.h writes them with the ops above; a
  * variant may replace any of them. */
@@ -148,18 +167,6 @@ _Static_assert(_Generic(&layer_attention_head,
                "value_t *scratch)");
 #endif
 
-/* A variant whose backward orders the graph by a depth-first search reports
- * how deep the last one went, in nodes (topological_order.h does this for its
- * users); a recursive sort must. */
-#ifdef VARIANT_HAS_SORT_DEPTH
-_Static_assert(_Generic(&graph_sort_depth, size_t (*)(void) : 1, default : 0),
-               "contract: VARIANT_HAS_SORT_DEPTH: size_t graph_sort_depth(void)");
-#else
-_Static_assert(VARIANT_SORT != SORT_RECURSIVE,
-               "contract: a VARIANT_SORT SORT_RECURSIVE variant defines VARIANT_HAS_SORT_DEPTH and graph_sort_depth");
-static inline size_t graph_sort_depth(void) { return 0; }
-#endif
-
 /* A variant that bounds its own memory: the bytes it allocates for a step
  * of block_size positions (variant.h, step_bytes; model.c adds the model's). */
 #ifdef VARIANT_HAS_STEP_BYTES
@@ -185,8 +192,5 @@ _Static_assert(_Generic(&variant_loss, value_t (*)(const model_shape *, const in
                "contract: VARIANT_HAS_LOSS: value_t variant_loss(const model_shape *shape, const int *tokens, "
                "int positions)");
 #endif
-
-/* State lives in static variables of the variant's file: one model per
- * variant per process at a time (model.c asserts it). */
 
 #endif

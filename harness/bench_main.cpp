@@ -357,7 +357,7 @@ void benchmark_phase(benchmark::State &state, const variant_context *context, ph
     const microgpt_variant *variant = context->variant;
     std::vector<double> parameters(variant->parameter_count(fixed.m));
     variant->get_parameters(fixed.m, parameters.data());
-    graph_size size = {0, 0, 0};
+    graph_size size = {};
     double timed_seconds = 0.0;
     for (auto _ : state) {
         auto start = std::chrono::steady_clock::now();

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "adam.h"
-#include "kernel_path.h"
+#include "kernels/kernel_path.h"
 #include "python_random.h"
 #include "test_support.h"
 

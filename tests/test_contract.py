@@ -25,7 +25,7 @@ def expected_error(path):
 
 def first_error(compiler, project, case):
     command = [compiler, "-std=c11", "-fsyntax-only", "-D_POSIX_C_SOURCE=200809L",
-               "-I", os.path.join(project, "engine"), "-I", os.path.join(project, "data"),
+               "-I", project, "-I", os.path.join(project, "engine"), "-I", os.path.join(project, "data"),
                f'-DMICROGPT_VARIANT_FILE="{case}"', '-DMICROGPT_VARIANT_NAME="contract_case"',
                "-DMICROGPT_VARIANT_SYMBOL=contract_case", os.path.join(project, "engine", "model.c")]
     # LC_ALL=C: GCC quotes names with ASCII quotes, as the patterns do.

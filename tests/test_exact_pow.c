@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "exact_pow.h"
+#include "kernels/exact_pow.h"
 #include "python_random.h"
 #include "test_support.h"
 

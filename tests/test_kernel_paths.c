@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernel_path.h"
+#include "kernels/kernel_path.h"
 #include "test_support.h"
 #include "training_run.h"
 

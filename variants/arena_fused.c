@@ -6,6 +6,7 @@
 #define VARIANT_TOLERANCE 0.0
 #define VARIANT_SORT SORT_RECURSIVE
 #define VARIANT_GRAPH GRAPH_FUSED
+#define VARIANT_HAS_LINEAR /* graph/linear_fused.h */
 
 #include "graph/arena_graph.h"
 #include "graph/linear_fused.h"

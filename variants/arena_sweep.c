@@ -15,6 +15,7 @@
 #define VARIANT_TOLERANCE 1e-9
 #define VARIANT_SORT SORT_NONE
 #define VARIANT_GRAPH GRAPH_FUSED
+#define VARIANT_HAS_LINEAR /* graph/linear_fused.h */
 
 #include "graph/arena_graph.h"
 #include "graph/linear_fused.h"
@@ -22,7 +23,7 @@
 static inline graph_size graph_backward(value_t loss)
 {
     const uint32_t epoch = ++scalar_graph.epoch;
-    graph_size size = {0, 0, node_storage_step_bytes()};
+    graph_size size = {.bytes = node_storage_step_bytes()};
     loss->grad = 1.0;
     loss->visit_mark = epoch;
     for (size_t chunk = arena_graph_chunks_in_use(); chunk-- > 0;) {

@@ -3,6 +3,7 @@
 #define VARIANT_TOLERANCE 0.0
 #define VARIANT_SORT SORT_ITERATIVE
 #define VARIANT_GRAPH GRAPH_FUSED
+#define VARIANT_HAS_LINEAR /* graph/linear_fused.h */
 
 #include "graph/heap_graph.h"
 #include "graph/linear_fused.h"

@@ -18,6 +18,7 @@
 #define VARIANT_TOLERANCE 0.0
 #define VARIANT_SORT SORT_NONE
 #define VARIANT_GRAPH GRAPH_NONE
+#define VARIANT_HAS_PARAMETER_ARRAYS /* Adam updates plain_values.h's arrays in place */
 
 #include <math.h>
 #include <stdlib.h>
@@ -25,9 +26,9 @@
 
 #include "autograd.h"
 #include "checked.h"
-#include "graph/exact_kernels.h"
+#include "kernels/exact_kernels.h"
 #include "graph/plain_values.h"
-#include "kernel_path.h"
+#include "kernels/kernel_path.h"
 #include "variant.h"
 
 /* One position's activations, per layer where there are layers. */
@@ -396,7 +397,7 @@ static inline graph_size floor_backward(void)
         vector_add(g.grad_wpe + (size_t)p * embd, g.grad_wpe + (size_t)p * embd, grad_embedding, embd);
     }
     /* No graph: no nodes, no edges; the memory is the activations kept. */
-    graph_size size = {0, 0, (size_t)positions * floor_state.position_bytes};
+    graph_size size = {.bytes = (size_t)positions * floor_state.position_bytes};
     return size;
 }
 

@@ -18,7 +18,7 @@ static inline graph_size graph_backward(value_t loss)
 {
     node_list *stack = &scalar_graph.order; /* reused as the stack */
     uint32_t epoch = ++scalar_graph.epoch;
-    graph_size size = {0, 0, node_storage_step_bytes()};
+    graph_size size = {.bytes = node_storage_step_bytes()};
     stack->count = 0;
     loss->grad = 1.0;
     node_list_push(stack, loss);

@@ -103,6 +103,9 @@ static inline void graph_bind_parameters(value_t *parameters, size_t count)
     tape.parameter_count = tape.count;
 }
 static inline double value_data(value_t v) { return tape.data[v]; }
+/* The model's slots hold indices; the tape is rewound each step, whoever holds them. */
+static inline void value_store(value_t *slot, value_t v) { *slot = v; }
+static inline void value_clear(value_t *slot) { (void)slot; }
 static inline double *parameter_data(value_t *parameter) { return &tape.data[*parameter]; }
 static inline double *parameter_grad(value_t *parameter) { return &tape.grad[*parameter]; }
 
@@ -142,13 +145,13 @@ static inline void layer_linear(value_t *out, const value_t *w, const value_t *x
             tape.children[link + 2 * i] = row[i], tape.local_grads[link + 2 * i] = tape.data[x[i]];
             tape.children[link + 2 * i + 1] = x[i], tape.local_grads[link + 2 * i + 1] = tape.data[row[i]];
         }
-        out[o] = v;
+        value_store(&out[o], v);
     }
 }
 
 static inline graph_size graph_backward(value_t loss)
 {
-    graph_size size = {0, 0, 0};
+    graph_size size = {0};
     tape.grad[loss] = 1.0;
     tape.reached[loss] = 1;
     for (size_t v = tape.count; v-- > tape.parameter_count;) {

@@ -11,6 +11,7 @@
 #define VARIANT_TOLERANCE 0.0
 #define VARIANT_SORT SORT_NONE
 #define VARIANT_GRAPH GRAPH_COARSE
+#define VARIANT_HAS_PARAMETER_ARRAYS /* Adam updates plain_values.h's arrays in place */
 
 #include "graph/coarse_graph.h"
 

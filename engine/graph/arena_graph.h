@@ -1,12 +1,7 @@
-/* arena_graph.h: the scalar graph (scalar_graph.h) with its step nodes
- * bump-allocated from an arena that is reset, not freed, after each step.
- *
- * The nodes are the same structs as heap_graph.h's, built by the same ops and
- * ordered by the same sorts: only where they live changes. A step's nodes sit
- * in one arena of node-sized slots, in creation order, and the child arrays
- * of wide nodes (a fused linear's) in a second one; graph_release_step()
- * rewinds both, keeping their chunks for the next step. Parameters persist
- * and stay malloc'd one by one, as in heap_graph.h. */
+/* arena_graph.h: a storage of scalar_graph.h: a step's nodes bump-allocated,
+ * in creation order, from an arena rewound (not freed) after the step; wide
+ * nodes' child arrays from a second one. Parameters are malloc'd one by one,
+ * as in heap_graph.h. */
 #ifndef MICROGPT_ARENA_GRAPH_H
 #define MICROGPT_ARENA_GRAPH_H
 #ifndef MICROGPT_VARIANT_FILE
@@ -105,6 +100,11 @@ static inline node *node_create(double data, uint32_t child_count)
     }
     return v;
 }
+
+/* A node's links, and the model's slots, cost nothing here (scalar_graph.h). */
+static inline void node_linked(node *v) { (void)v; }
+static inline void node_held(node *v) { (void)v; }
+static inline void node_released(node *v) { (void)v; }
 
 static inline node *parameter_create(double data)
 {

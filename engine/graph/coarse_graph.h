@@ -28,8 +28,8 @@
 #include <string.h>
 
 #include "checked.h"
-#include "exact_kernels.h"
-#include "kernel_path.h"
+#include "kernels/exact_kernels.h"
+#include "kernels/kernel_path.h"
 #include "plain_values.h"
 #include "variant.h"
 
@@ -534,9 +534,10 @@ KERNEL_PATH_GENERIC static void coarse_graph_backward_generic(coarse_graph *g) {
 
 static graph_size coarse_graph_backward(coarse_graph *g)
 {
-    graph_size size = {g->node_count, g->input_count,
-                       g->arena_used * sizeof(double) + g->node_count * sizeof(coarse_node) +
-                           g->input_count * sizeof(uint32_t)};
+    graph_size size = {.nodes = g->node_count,
+                       .edges = g->input_count,
+                       .bytes = g->arena_used * sizeof(double) + g->node_count * sizeof(coarse_node) +
+                                g->input_count * sizeof(uint32_t)};
     if (kernel_path_avx2())
         coarse_graph_backward_avx2(g);
     else

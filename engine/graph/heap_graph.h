@@ -1,9 +1,6 @@
-/* heap_graph.h: the scalar graph (scalar_graph.h) with a malloc per node, as
- * in micrograd. Nodes made during a step are remembered so
- * graph_release_step() can free them one by one (the reference relies on
- * Python's garbage collector). A variant includes this file and chooses the
- * topological order (topological_order.h) and, optionally, a fused linear
- * (linear_fused.h). */
+/* heap_graph.h: a storage of scalar_graph.h: a malloc per node, as in
+ * micrograd. The step's nodes are listed, so that graph_release_step frees
+ * them one by one (the reference relies on Python's garbage collector). */
 #ifndef MICROGPT_HEAP_GRAPH_H
 #define MICROGPT_HEAP_GRAPH_H
 #ifndef MICROGPT_VARIANT_FILE
@@ -36,6 +33,11 @@ static inline node *node_create(double data, uint32_t child_count)
     node_list_push(&heap_graph.step_nodes, v);
     return v;
 }
+
+/* A node's links, and the model's slots, cost nothing here (scalar_graph.h). */
+static inline void node_linked(node *v) { (void)v; }
+static inline void node_held(node *v) { (void)v; }
+static inline void node_released(node *v) { (void)v; }
 
 static inline node *parameter_create(double data)
 {

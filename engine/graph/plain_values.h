@@ -1,8 +1,8 @@
 /* plain_values.h: the contract's scalar ops on plain doubles, for variants
- * that replace the step's forward and backward (VARIANT_HAS_LOSS): no graph
- * is built; the shared model code still runs on these for sampling. The
- * parameters are the model's own array of doubles; their gradients live in
- * a parallel array here. */
+ * that replace the step's forward and backward (VARIANT_HAS_LOSS): no graph;
+ * the shared model code still runs on them for sampling. The parameters are
+ * the model's own array; their gradients a parallel array here, which a
+ * variant may give Adam in place (it declares VARIANT_HAS_PARAMETER_ARRAYS). */
 #ifndef MICROGPT_PLAIN_VALUES_H
 #define MICROGPT_PLAIN_VALUES_H
 #ifndef MICROGPT_VARIANT_FILE
@@ -25,6 +25,8 @@ static inline value_t value_pow(value_t a, double c) { return pow(a, c); }
 static inline value_t value_log(value_t a) { return log(a); }
 static inline value_t value_exp(value_t a) { return exp(a); }
 static inline value_t value_relu(value_t a) { return a > 0.0 ? a : 0.0; }
+static inline void value_store(value_t *slot, value_t v) { *slot = v; }
+static inline void value_clear(value_t *slot) { (void)slot; }
 
 static struct {
     double *data; /* the model's array: value_t is double */
@@ -45,9 +47,7 @@ static inline double *parameter_grad(value_t *parameter)
     return &plain_parameters.grad[parameter - plain_parameters.data];
 }
 
-/* The parameters are flat arrays already: Adam updates them in place
- * (model.c), without gathering them first (a hook of variant_contract.h). */
-#define VARIANT_HAS_PARAMETER_ARRAYS
+/* The parameters as flat arrays, for VARIANT_HAS_PARAMETER_ARRAYS. */
 static inline double *parameter_values(void) { return plain_parameters.data; }
 static inline double *parameter_gradients(void) { return plain_parameters.grad; }
 

@@ -1,16 +1,8 @@
-/* scalar_graph.h: the reference's graph in C, one node per scalar op, over a
- * storage the variant chooses.
- *
- * Every scalar op is one node holding its value, its gradient, its children
- * and the local gradients d node / d child, as in micrograd. This file is the
- * part that is the same code whatever the storage: the node, the ops, the
- * reverse propagation, and the state the topological sorts share
- * (topological_order.h). Where the nodes live is the storage's choice, made
- * by including one of
- *   heap_graph.h   a malloc'd node each, freed one by one after the step;
- *   arena_graph.h  nodes bump-allocated from an arena reset each step;
- * which defines the storage contract declared below. A missing definition
- * fails the build ("used but never defined"), not the run. */
+/* scalar_graph.h: the reference's graph in C, one node per scalar op (as in
+ * micrograd), over a storage the variant chooses: heap_graph.h (a malloc per
+ * node), arena_graph.h (a per-step arena), or its own (variants/refcount.c).
+ * The node, the ops and the propagation are the same code whatever the
+ * storage; the storage contract below says what a storage provides. */
 #ifndef MICROGPT_SCALAR_GRAPH_H
 #define MICROGPT_SCALAR_GRAPH_H
 #ifndef MICROGPT_VARIANT_FILE
@@ -60,20 +52,29 @@ typedef struct dfs_frame {
 
 /* What the sorts and the propagation share, whatever the storage. */
 static struct {
-    node_list order; /* topological order, reused across steps */
+    node_list order;   /* topological order, reused across steps */
+    size_t sort_depth; /* the last sort's deepest path, in nodes (topological_order.h) */
     uint32_t epoch;
     dfs_frame *dfs_stack; /* used by topological_order_iterative */
     size_t dfs_capacity;
 } scalar_graph;
 
-/* The storage contract (heap_graph.h or arena_graph.h defines these; the
- * storage also defines the autograd contract's graph_release_step and
- * graph_destroy, which calls scalar_graph_free):
- *   node_create: a node of this step with room for child_count children,
- *                data set, grad and visit mark 0, children to be filled in;
- *   parameter_create: a leaf that lives until graph_destroy;
- *   node_storage_step_bytes: the bytes this step's nodes take. */
+/* The storage contract. A storage defines these, and the variant contract's
+ * graph_release_step and graph_destroy (which calls scalar_graph_free):
+ *   node_create      a node of this step with room for child_count children,
+ *                    its data set, grad and visit mark 0 (node_init);
+ *   node_linked      the node's children are set: a counting storage counts
+ *                    a reference to each here;
+ *   node_held        the model keeps the node in a slot (value_store);
+ *   node_released    the model gives that slot up (value_store, value_clear);
+ *   parameter_create a leaf that lives until graph_destroy;
+ *   node_storage_step_bytes  the bytes this step's nodes take.
+ * A storage whose nodes carry more than struct node embeds it first, so a
+ * node * converts to its own type and back (variants/refcount.c). */
 static inline node *node_create(double data, uint32_t child_count);
+static inline void node_linked(node *v);
+static inline void node_held(node *v);
+static inline void node_released(node *v);
 static inline node *parameter_create(double data);
 static inline size_t node_storage_step_bytes(void);
 
@@ -94,6 +95,7 @@ static inline node *node_unary(double data, node *child, double local_grad)
     node *v = node_create(data, 1);
     v->children[0] = child;
     v->local_grads[0] = local_grad;
+    node_linked(v);
     return v;
 }
 
@@ -104,6 +106,7 @@ static inline node *node_binary(double data, node *a, double local_a, node *b, d
     v->children[1] = b;
     v->local_grads[0] = local_a;
     v->local_grads[1] = local_b;
+    node_linked(v);
     return v;
 }
 
@@ -113,6 +116,19 @@ static inline double value_data(value_t v) { return v->data; }
 static inline double *parameter_data(value_t *parameter) { return &(*parameter)->data; }
 static inline double *parameter_grad(value_t *parameter) { return &(*parameter)->grad; }
 static inline void graph_bind_parameters(value_t *parameters, size_t count) { (void)parameters, (void)count; }
+static inline void value_store(value_t *slot, value_t v)
+{
+    node_held(v);
+    if (*slot)
+        node_released(*slot);
+    *slot = v;
+}
+static inline void value_clear(value_t *slot)
+{
+    if (*slot)
+        node_released(*slot);
+    *slot = NULL;
+}
 
 static inline value_t value_add(value_t a, value_t b) { return node_binary(a->data + b->data, a, 1.0, b, 1.0); }
 static inline value_t value_mul(value_t a, value_t b) { return node_binary(a->data * b->data, a, b->data, b, a->data); }
@@ -132,7 +148,7 @@ static inline value_t value_relu(value_t a)
  * in child order (the spec's accumulation rule). */
 static inline graph_size scalar_graph_propagate(node *loss, const node_list *order)
 {
-    graph_size size = {order->count, 0, node_storage_step_bytes()};
+    graph_size size = {.nodes = order->count, .bytes = node_storage_step_bytes(), .sort_depth = scalar_graph.sort_depth};
     loss->grad = 1.0;
     for (size_t i = order->count; i-- > 0;) {
         const node *v = order->items[i];

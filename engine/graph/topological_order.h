@@ -1,8 +1,7 @@
-/* topological_order.h: the two ways the scalar variants order the scalar
- * graph (scalar_graph.h) for backward, whatever its storage (scalar_graph.h or
- * arena_graph.h). Both give the reference's order exactly (spec, "gradient
- * accumulation order"): a depth-first search from the loss that visits
- * children in order and appends a node after its children. */
+/* topological_order.h: the reference's order for backward over the scalar
+ * graph (scalar_graph.h), whatever its storage: a depth-first search from the
+ * loss that visits children in order and appends a node after its children,
+ * by recursion (the reference's build_topo) or with an explicit stack. */
 #ifndef MICROGPT_TOPOLOGICAL_ORDER_H
 #define MICROGPT_TOPOLOGICAL_ORDER_H
 #ifndef MICROGPT_VARIANT_FILE
@@ -14,24 +13,17 @@
 #include "call_stack.h"
 #include "scalar_graph.h"
 
-/* The deepest path of the last sort, in nodes (the root is depth 1): for the
- * recursive sort, its recursion depth. model.c reports it per step. */
-static struct {
-    size_t deepest;
-    uintptr_t stack_floor; /* call_stack_floor() of the sorting thread */
-} topological_sort;
-
-/* A hook of engine/variant_contract.h, which a recursive sort must have. */
-#define VARIANT_HAS_SORT_DEPTH
-static inline size_t graph_sort_depth(void) { return topological_sort.deepest; }
+/* The stack floor of the sorting thread (call_stack_floor), for the
+ * recursive sort's check. The depth goes to scalar_graph.sort_depth. */
+static uintptr_t topological_sort_stack_floor;
 
 /* Reached only when the search goes deeper than before in this sort. Frames
  * of one depth sit at one address, so checking each new depth checks every
  * frame: the stack must keep CALL_STACK_RESERVE_BYTES free below it. */
 __attribute__((noinline, cold)) static void visit_deeper(size_t depth)
 {
-    topological_sort.deepest = depth;
-    if ((uintptr_t)__builtin_frame_address(0) < topological_sort.stack_floor)
+    scalar_graph.sort_depth = depth;
+    if ((uintptr_t)__builtin_frame_address(0) < topological_sort_stack_floor)
         call_stack_exhausted(depth);
 }
 
@@ -40,7 +32,7 @@ static inline void visit_recursive(node *v, uint32_t epoch, node_list *order, si
     if (v->visit_mark == epoch)
         return;
     v->visit_mark = epoch;
-    if (depth > topological_sort.deepest)
+    if (depth > scalar_graph.sort_depth)
         visit_deeper(depth);
     for (uint32_t c = 0; c < v->child_count; c++)
         visit_recursive(v->children[c], epoch, order, depth + 1);
@@ -52,8 +44,8 @@ static inline void visit_recursive(node *v, uint32_t epoch, node_list *order, si
 static inline void topological_order_recursive(node *root, node_list *order)
 {
     order->count = 0;
-    topological_sort.deepest = 0;
-    topological_sort.stack_floor = call_stack_floor();
+    scalar_graph.sort_depth = 0;
+    topological_sort_stack_floor = call_stack_floor();
     visit_recursive(root, ++scalar_graph.epoch, order, 1);
 }
 
@@ -71,7 +63,7 @@ static inline void topological_order_iterative(node *root, node_list *order)
     dfs_frame *stack = scalar_graph.dfs_stack;
     root->visit_mark = epoch;
     stack[depth++] = (dfs_frame){root, 0};
-    topological_sort.deepest = 1;
+    scalar_graph.sort_depth = 1;
     while (depth > 0) {
         dfs_frame *top = &stack[depth - 1];
         if (top->next_child == top->node->child_count) {
@@ -88,8 +80,8 @@ static inline void topological_order_iterative(node *root, node_list *order)
             stack = scalar_graph.dfs_stack = realloc_checked(stack, scalar_graph.dfs_capacity * sizeof *stack);
         }
         stack[depth++] = (dfs_frame){child, 0};
-        if (depth > topological_sort.deepest)
-            topological_sort.deepest = depth;
+        if (depth > scalar_graph.sort_depth)
+            scalar_graph.sort_depth = depth;
     }
 }
 

@@ -1,5 +1,6 @@
-/* adam: see adam.h. Compiled with -O3 (CMakeLists.txt) so the loops
- * vectorize, once each for AVX-512, AVX2 and the baseline (kernel_path.h). */
+/* adam.c: the vectorized Adam of adam.h, compiled with -O3 (CMakeLists.txt) so
+ * its loops vectorize, once for AVX-512, AVX2 and the baseline (kernel_path.h).
+ * Why its powers need few calls to pow: docs/exact-arithmetic.md. */
 #include "adam.h"
 
 #include <math.h>
@@ -7,8 +8,8 @@
 #include <string.h>
 
 #include "checked.h"
-#include "exact_pow.h"
-#include "kernel_path.h"
+#include "kernels/exact_pow.h"
+#include "kernels/kernel_path.h"
 
 /* Adam runs in chunks of this many parameters: the scan for unsettled
  * elements after a chunk's pass finds its arrays and flags in the

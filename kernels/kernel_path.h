@@ -1,18 +1,8 @@
-/* kernel_path: which compiled copy of the SIMD kernels runs, chosen once
- * per process: AVX-512, AVX2 or the baseline x86-64 (SSE2).
- *
- * The hot functions (the variants' step functions over exact_kernels.h,
- * Adam) are compiled more than once from one source: KERNEL_PATH_AVX2 and
- * KERNEL_PATH_GENERIC copies (and KERNEL_PATH_AVX512 for Adam, whose loops
- * the compiler vectorizes to the widest registers), each `flatten`ed so
- * that every kernel inlined into it is compiled for its target. All copies
- * do the same IEEE operations in the same order, so they give the same
- * bits; the test kernel_paths checks it. The AVX2 and AVX-512 levels
- * include FMA, but no multiply and add is fused implicitly
- * (-ffp-contract=off): the only fused multiply-adds are the explicit ones of
- * exact_pow.h, which compute an exact residual that the baseline copies
- * compute another way. MICROGPT_GENERIC_KERNELS=1 in the
- * environment forces the baseline copies, as on a machine without AVX2. */
+/* kernel_path.h: which compiled copy of the SIMD code runs (AVX-512, AVX2 or
+ * baseline x86-64), chosen once per process. Every copy does the same IEEE
+ * operations in the same order (docs/exact-arithmetic.md); the test
+ * kernel_paths checks they agree. MICROGPT_GENERIC_KERNELS=1 forces the
+ * baseline copies, as on a machine without AVX2. */
 #ifndef MICROGPT_KERNEL_PATH_H
 #define MICROGPT_KERNEL_PATH_H
 

@@ -1,5 +1,5 @@
-/* kernel_path: see kernel_path.h. */
-#include "kernel_path.h"
+/* kernel_path.c: see kernel_path.h. */
+#include "kernels/kernel_path.h"
 
 #include <stdlib.h>
 #include <string.h>

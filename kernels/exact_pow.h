@@ -1,57 +1,7 @@
-/* exact_pow.h: pow(x, 2.0), pow(v, 0.5), pow(x, -1.0) and pow(x, -2.0)
- * without a call to pow, only where the answer provably equals glibc's pow
- * (the spec allows such a fast path).
- *
- * Why it is safe: y, the candidate (x * x, sqrt(v), 1.0 / x: correctly
- * rounded; for pow(x, -2) a corrected 1 / (x*x)), is accepted only when the
- * exact value z is within a threshold, under half an ULP, of y. glibc's pow
- * (2.28 and later, e_pow.c) computes log x to a relative error of 1.5 *
- * 2^-68 (without FMA; 1.3 * 2^-68 with), multiplies by the exponent c, and
- * takes exp, whose error before its final rounding is at most 0.011 ULP (its
- * stated 0.511 ULP less the 0.5 of rounding); together pow's result is the
- * rounding of a value within 0.011 + |c log x| * 1.5 * 2^-68 * 2^53 ULP of z
- * (the source's own worst case, 0.54 ULP, is this bound at |c log x| = 1024
- * ln 2). So if z is within 0.5 - 0.011 - |c log x| * 1.5 * 2^-15 ULP of y,
- * pow rounds to y as well.
- *
- * The threshold depends on the magnitude (exact_pow_threshold). c log x is
- * the log of the exact result: ln z (square: 2 ln|x|; root: 0.5 ln v;
- * reciprocal: -ln x; inverse square: -2 ln x). With e the unbiased exponent
- * of y, 2^e <= y < 2^(e+1), z lies in [2^e (1 - 2^-54), 2^(e+1)) since it is
- * within half an ULP of y, so |ln z| <= (|e| + 1) ln 2 (for e < 0, |e| ln 2
- * + 2^-53 is less). With K = 0x1.0bp-15 >= 1.5 ln 2 * 2^-15 (1.04296875
- * against 1.03972...), pow's error is at most 0.011 + (|e| + 1) K ULP, and
- * the test is
- *     |z - y| < (B - (|e| + 1) K) ULP,   B = 512229 * 2^-20 <= 0.4885,
- * 0.4885 being 0.5 - 0.011 less a margin of 0.0005 for what the bound above
- * rounds away (the value/ULP ratio exceeding 2^53 by at most one at a power
- * of two; the one rounding, 2^-53 relative, of the right side of the root's
- * and the reciprocal's tests; the inverse square's remainder, within 2^-48
- * ULP). Then pow's value before its rounding is within B + 0.011 < 0.4996
- * ULP of y and rounds to y. The threshold itself is computed without
- * rounding: e + 1023 is read as an integer from y's bits and made a double
- * exactly (the double 2^52 + E, less 2^52), |e| + 1 <= 1025 is an integer,
- * (|e| + 1) K has at most 11 + 9 significant bits, and B and (|e| + 1) K are
- * both multiples of 2^-23 below 1, so their difference is exact too: the
- * threshold used is the true one, never more. Over the accepted ranges (|e|
- * + 1 <= 129) it lies in [0.4843, 0.4885], where the previous single bound
- * was 0.48 everywhere.
- *
- * Ranges: |c log x| <= 128 ln 2 (inputs in [2^-128, 2^127) for the square
- * root, [2^-64, 2^64) for the square and the reciprocal, [2^-32, 2^32) for
- * the inverse square). The distance is measured exactly (but for the inverse
- * square: inverse_square_is_proven): the residual of a square, x*x - y, of a
- * square root, v - y*y, and of a reciprocal, 1 - x*y, are representable, and
- * Dekker's two-product computes them without rounding (plain arithmetic,
- * exact only without contraction, hence -ffp-contract=off). At a power of
- * two y the bound is taken in the ULP below y (half the one above), which is
- * safe on both sides: below y, pow's value is within the threshold plus
- * pow's error, under 0.5, of those ULPs; above, within half that distance
- * plus pow's error (under 0.26) of the ULP above. Zeros are exact by C11
- * F.10.4.4, and everything else (subnormal, huge, NaN, infinite, for the
- * reciprocal and the inverse square also negative) goes to pow itself.
- * tests/test_exact_pow.c compares every path on millions of inputs, most of
- * them built to sit near rounding boundaries, and every edge case we know. */
+/* exact_pow.h: pow(x, 2), pow(v, 0.5), pow(x, -1) and pow(x, -2) without
+ * calling pow, only where the result provably equals glibc's pow (the spec
+ * allows such a fast path); elsewhere pow itself. The proof, its thresholds
+ * and ranges: docs/exact-arithmetic.md. Checked by tests/test_exact_pow.c. */
 #ifndef MICROGPT_EXACT_POW_H
 #define MICROGPT_EXACT_POW_H
 

@@ -1,48 +1,22 @@
-/* exact_kernels.h: hand-derived forward and backward of microgpt's vector
- * operations over plain arrays, reproducing the reference's scalar graph bit
- * for bit. Shared by the variants that skip the scalar graph: `floor` calls
- * them in a fixed order, `vector` from the nodes of a coarse graph.
- *
- * Values are computed as the reference's ops compute them (sums from 0, pow
- * for **, the spec's constants). Gradients are accumulated with +=, callers
- * zeroing first; every gradient that receives three or more contributions
- * must receive them in the reference's order (addition is commutative, so
- * two may come in any order). That order is the reverse of the reference's
- * depth-first post-order: reverse creation order (positions last to first;
- * within an operation its scalar ops undone backwards), except at two kinds
- * of node, found by listing every node's parents in the reference's order:
- *   - the lm_head input: the search enters the logits through the target's,
- *     so rows contribute in descending order with the target's last
- *     (linear_backward with `last`);
- *   - the q/k/v input: the search meets a head's q rows, then its k rows,
- *     then its v rows (q and k alternating at position 0, where the keys are
- *     new too), heads in order (qkv_backward). */
+/* exact_kernels.h: hand-derived forward and backward of microgpt's layers
+ * over plain arrays, giving the reference's scalar graph's bits: values as
+ * its ops compute them, every gradient's contributions in its order
+ * (docs/exact-arithmetic.md). Used by floor, vector, replay and sequence. */
 #ifndef MICROGPT_EXACT_KERNELS_H
 #define MICROGPT_EXACT_KERNELS_H
 #ifndef MICROGPT_VARIANT_FILE
-#error "engine/graph/exact_kernels.h is a building block for variants: include it only from a variants/<name>.c"
+#error "kernels/exact_kernels.h is a building block for variants: include it only from a variants/<name>.c"
 #endif
 
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
 
-#include "exact_pow.h"
+#include "kernels/exact_pow.h"
 #include "parameter_layout.h"
 
-/* SIMD without giving up bit-exactness: a sum keeps its own order, but
- * independent sums may run side by side. Each lane of an exact_v4 holds one
- * such sum and adds its terms in the reference's order, with the scalar
- * code's roundings (mul, then add: -ffp-contract=off). The lanes run across
- * positions or output rows (linear forward), across input columns (linear
- * backward: each column's contributions still arrive in the reference's row
- * order), and across a head's dimensions (attention). GCC's vector
- * extension compiles to one AVX2 instruction per operation in the
- * KERNEL_PATH_AVX2 copies of the callers (kernel_path.h), to two SSE2 ones
- * in the baseline copies. Loads and stores are macros, not functions: no
- * vector is passed to or returned from a function by value (whose ABI
- * would differ between the two copies); v4_transpose and the stores of
- * linear_forward_rows take them through pointers. */
+/* Four doubles, four independent sums in the reference's order each (one
+ * AVX2 instruction per operation, two SSE2 ones in the baseline copies). */
 typedef double exact_v4 __attribute__((vector_size(32)));
 /* Loops over the four accumulators of a kernel carry `#pragma GCC unroll 4`:
  * fully unrolled, the accumulators stay in registers. */
