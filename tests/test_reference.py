@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""test_reference: the Python reference (scripts/microgpt_reference.py), both
+"""test_reference: the Python reference (baselines/microgpt_reference.py), both
 strategies, against every C variant on a short run: the same losses, bit for
 bit, and the same output lines up to the summary; and the same graph sizes
 where the graphs are the same (naive ~ the scalar graph, both ~ the fused one).
@@ -21,7 +21,7 @@ STEPS, SAMPLES = "3", "4"
 
 
 def reference_dir():
-    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts")
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "baselines")
 
 
 def run_and_read(command, losses_path):

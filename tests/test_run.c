@@ -1,5 +1,5 @@
 /* test_run: whole training runs of one variant against the Python reference
- * (fixtures made by scripts/microgpt_reference.py, see fixtures/README.md)
+ * (fixtures made by baselines/microgpt_reference.py, see fixtures/README.md)
  * and the spec's check values.
  *
  * Usage: test_run VARIANT FIXTURE_DIR

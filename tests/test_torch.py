@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Tests of the PyTorch rows' plumbing (scripts/microgpt_torch.py).
+"""Tests of the PyTorch rows' plumbing (baselines/microgpt_torch.py).
 
 A few training steps in each mode: the loss of step 1 equals the reference's
-(tests/fixtures/reference_20.losses, made by scripts/microgpt_reference.py)
+(tests/fixtures/reference_20.losses, made by baselines/microgpt_reference.py)
 to within 1e-12, the next ones stay close, the autograd node count is
 positive and the same for every step of the same length and across two
 runs, and the report has the keys the bench scripts read. Skipped (exit code
@@ -18,7 +18,7 @@ import unittest
 TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
 PROJECT_DIR = os.path.dirname(TESTS_DIR)
 REFERENCE_LOSSES = os.path.join(TESTS_DIR, "fixtures", "reference_20.losses")
-sys.path.insert(0, os.path.join(PROJECT_DIR, "scripts"))
+sys.path.insert(0, os.path.join(PROJECT_DIR, "baselines"))
 
 import microgpt_torch  # noqa: E402
 

@@ -51,7 +51,8 @@ impl Dataset {
             let last = line.iter().rposition(|&c| !is_strip_space(c)).map_or(first, |i| i + 1);
             for (i, &c) in line.iter().enumerate() {
                 let stripped = i < first || i >= last;
-                if !(0x20..=0x7e).contains(&c) && !(stripped && is_strip_space(c)) {
+                let allowed = (0x20..=0x7e).contains(&c) || (stripped && is_strip_space(c));
+                if !allowed {
                     return Err(format!("line {} has byte 0x{:02x}, outside printable ASCII", index + 1, c));
                 }
             }

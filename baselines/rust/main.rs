@@ -28,8 +28,8 @@ const MAX_STEPS: usize = 1_000_000;
 const MAX_SAMPLES: usize = 100_000;
 const MAX_WIDTH: usize = 4096;
 const MAX_LAYERS: usize = 10_000;
-/// The C programs' limit: at about 100 bytes a node (more here), a step's
-/// graph stays within a few GB.
+/// The most graph nodes a step may have (the C programs' limit): at about
+/// 180 bytes a node here, graph and sort included, up to about 9 GB.
 const MAX_GRAPH_NODES: f64 = 50_000_000.0;
 
 fn fail(message: &str) -> ! {
@@ -204,6 +204,7 @@ fn train_and_sample(dataset: Dataset, size: ModelSize, options: &Options) -> Run
         update_seconds: 0.0,
         sample_seconds: 0.0,
         losses: Vec::with_capacity(options.steps),
+        step_seconds: Vec::with_capacity(options.steps),
         nodes: Vec::with_capacity(options.steps),
         edges: Vec::with_capacity(options.steps),
         samples: Vec::with_capacity(options.samples),
@@ -219,6 +220,7 @@ fn train_and_sample(dataset: Dataset, size: ModelSize, options: &Options) -> Run
         record.forward_seconds += result.forward_seconds;
         record.backward_seconds += result.backward_seconds;
         record.update_seconds += result.update_seconds;
+        record.step_seconds.push(result.forward_seconds + result.backward_seconds + result.update_seconds);
         if !options.quiet {
             println!("step {:4} / {:4} | loss {:.4}", step + 1, options.steps, result.loss);
         }
@@ -261,13 +263,45 @@ fn print_summary(record: &RunRecord, wall_seconds: f64) {
     );
 }
 
+/// Rust ignores SIGPIPE, so that println! to a closed pipe (`| head`)
+/// panics; the C programs end quietly on the signal, and so does this one.
+fn restore_default_sigpipe() {
+    extern "C" {
+        fn signal(signal_number: i32, handler: usize) -> usize;
+    }
+    const SIGPIPE: i32 = 13;
+    const SIG_DFL: usize = 0;
+    unsafe {
+        signal(SIGPIPE, SIG_DFL);
+    }
+}
+
+/// The main thread's stack limit in bytes, getrlimit(RLIMIT_STACK) (its
+/// RLIM_INFINITY is u64::MAX); 0 if unknown.
+fn main_stack_limit() -> u64 {
+    #[repr(C)]
+    struct Limit {
+        current: u64,
+        maximum: u64,
+    }
+    extern "C" {
+        fn getrlimit(resource: i32, limit: *mut Limit) -> i32;
+    }
+    const RLIMIT_STACK: i32 = 3;
+    let mut limit = Limit { current: 0, maximum: 0 };
+    if unsafe { getrlimit(RLIMIT_STACK, &mut limit) } == 0 {
+        limit.current
+    } else {
+        0
+    }
+}
+
 fn main() {
     let wall_start = Instant::now();
+    restore_default_sigpipe();
     let arguments: Vec<String> = env::args_os()
         .skip(1)
-        .map(|argument| {
-            argument.into_string().unwrap_or_else(|bad| fail(&format!("argument {:?} is not UTF-8", bad)))
-        })
+        .map(|argument| argument.into_string().unwrap_or_else(|bad| fail(&format!("argument {:?} is not UTF-8", bad))))
         .collect();
     let options = parse_options(&arguments);
 
@@ -291,17 +325,26 @@ fn main() {
     println!("num params: {}", size.parameter_count());
 
     // The recursive sort, and the drop of a sampling graph, recurse once
-    // per node on the graph's deepest path, which grows with the model: the
-    // run gets a thread whose stack fits the deepest graph of this size,
-    // with a wide margin (only the pages it touches are ever mapped).
-    let stack_bytes = (64.0 * 1048576.0 + 1024.0 * size.graph_depth_bound()) as usize;
-    let run = thread::Builder::new()
-        .name("training".to_string())
-        .stack_size(stack_bytes)
-        .spawn(move || train_and_sample(dataset, size, &options));
-    let joined = match run {
-        Ok(handle) => handle.join().ok(),
-        Err(error) => fail(&format!("cannot start the training thread with a {} MB stack: {}", stack_bytes >> 20, error)),
+    // per node on the graph's deepest path, which grows with the model.
+    // As the C programs do (engine/call_stack.c), the run stays on the main
+    // thread when its stack has room, since malloc is faster in a process
+    // of one thread (no arena locks: about 15% a step here); else it gets a
+    // thread whose stack fits the deepest graph of this size, with a wide
+    // margin (a level takes well under 1 KB; only touched pages are mapped).
+    let stack_bytes = (2.0 * 1048576.0 + 1024.0 * size.graph_depth_bound()) as u64;
+    let joined = if main_stack_limit() >= stack_bytes {
+        Some(train_and_sample(dataset, size, &options))
+    } else {
+        let run = thread::Builder::new()
+            .name("training".to_string())
+            .stack_size(stack_bytes as usize)
+            .spawn(move || train_and_sample(dataset, size, &options));
+        match run {
+            Ok(handle) => handle.join().ok(),
+            Err(error) => {
+                fail(&format!("cannot start the training thread with a {} MB stack: {}", stack_bytes >> 20, error))
+            }
+        }
     };
     let record = match joined {
         Some(finished) => finished,
@@ -317,12 +360,19 @@ fn main() {
     for (index, name) in record.samples.iter().enumerate() {
         println!("sample {:2}: {}", index + 1, name);
     }
-    if let Some(file) = losses_file {
-        file.finish(&report::losses_text(&record.losses)).unwrap_or_else(|message| fail(&message));
-    }
-    if let Some(file) = report_file {
-        let rustc_version = option_env!("MICROGPT_RUSTC_VERSION").unwrap_or("unknown");
-        file.finish(&report::report_json(&record, rustc_version)).unwrap_or_else(|message| fail(&message));
+    let rustc_version = option_env!("MICROGPT_RUSTC_VERSION").unwrap_or("unknown");
+    let outputs: Vec<(OutputFile, String)> = losses_file
+        .map(|file| (file, report::losses_text(&record.losses)))
+        .into_iter()
+        .chain(report_file.map(|file| (file, report::report_json(&record, rustc_version))))
+        .collect();
+    for (file, contents) in &outputs {
+        if let Err(message) = file.finish(contents) {
+            for (file, _) in &outputs {
+                file.discard_temporary();
+            }
+            fail(&message);
+        }
     }
     print_summary(&record, wall_start.elapsed().as_secs_f64());
 }

@@ -1,8 +1,8 @@
 // model.rs: microgpt, the tiny GPT of docs/spec.md, on the scalar autograd
 // engine of value.rs: parameters, forward, loss, one training step (forward,
-// backward, Adam) and sampling. Two strategies, as in
-// scripts/microgpt_reference.py: `naive` makes every scalar op a node and
-// sorts recursively; `both` fuses each linear output into one node and sorts
+// backward, Adam) and sampling. Two strategies, as in the Python reference
+// (microgpt_reference.py): `naive` makes every scalar op a node and sorts
+// recursively; `both` fuses each linear output into one node and sorts
 // iteratively. Both give the reference's losses bit for bit.
 
 use std::time::Instant;
@@ -11,7 +11,7 @@ use crate::python_random::PythonRandom;
 use crate::value::{self, add, data, leaf, log, mul, pow, power, sum};
 use crate::value::{Children, GraphSize, SortBuffers, TopologicalOrder, ValueRef};
 
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy)]
 pub enum Strategy {
     Naive,
     Both,
@@ -185,8 +185,7 @@ impl Model {
     /// The spec's "Forward for one position": the logits of `token` at
     /// `position`, appending this position's keys and values to the caches.
     fn gpt(&self, token: usize, position: usize, caches: &mut [KeyValueCache]) -> Vec<ValueRef> {
-        let embedded: Vec<ValueRef> =
-            self.wte[token].iter().zip(&self.wpe[position]).map(|(t, p)| add(t, p)).collect();
+        let embedded: Vec<ValueRef> = self.wte[token].iter().zip(&self.wpe[position]).map(|(t, p)| add(t, p)).collect();
         let mut x = rmsnorm(&embedded);
         for (layer, cache) in self.layers.iter().zip(caches.iter_mut()) {
             let attention_input = x;
@@ -325,7 +324,7 @@ fn linear_fused(x: &[ValueRef], w: &Matrix) -> Vec<ValueRef> {
             let mut children = Vec::with_capacity(2 * x.len());
             for (wi, xi) in row.iter().zip(x) {
                 let (w_data, x_data) = (data(wi), data(xi));
-                total = total + w_data * x_data;
+                total += w_data * x_data;
                 children.push((wi.clone(), x_data));
                 children.push((xi.clone(), w_data));
             }

@@ -139,7 +139,7 @@ impl PythonRandom {
         let mut running = weights[0];
         cumulative.push(running);
         for &weight in &weights[1..] {
-            running = running + weight;
+            running += weight;
             cumulative.push(running);
         }
         let total = cumulative[cumulative.len() - 1] + 0.0;

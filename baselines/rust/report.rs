@@ -65,18 +65,16 @@ impl OutputFile {
     }
 
     /// Writes `contents` and renames the file into place.
-    pub fn finish(mut self, contents: &str) -> Result<(), String> {
-        let mut written = self.file.write_all(contents.as_bytes());
+    pub fn finish(&self, contents: &str) -> Result<(), String> {
+        let mut written = (&self.file).write_all(contents.as_bytes());
         if let (Ok(()), Some(temporary)) = (&written, &self.temporary) {
             written = fs::rename(temporary, &self.path);
         }
-        written.map_err(|error| {
-            self.discard_temporary();
-            format!("cannot write {} {}: {}", self.option, self.path, error)
-        })
+        written.map_err(|error| format!("cannot write {} {}: {}", self.option, self.path, error))
     }
 
-    /// Removes the temporary file of a run that did not finish.
+    /// Removes the temporary file of a run or a write that did not finish
+    /// (nothing once it is renamed).
     pub fn discard_temporary(&self) {
         if let Some(temporary) = &self.temporary {
             let _ = fs::remove_file(temporary);
@@ -93,6 +91,8 @@ pub struct RunRecord {
     pub update_seconds: f64,
     pub sample_seconds: f64,
     pub losses: Vec<f64>,
+    /// Each step's forward, backward and update: the bench compares the first K steps with Python's.
+    pub step_seconds: Vec<f64>,
     pub nodes: Vec<usize>,
     pub edges: Vec<usize>,
     pub samples: Vec<String>,
@@ -159,14 +159,18 @@ fn json_statistics(counts: &[usize]) -> String {
 /// The reference's report (json.dump with indent=1), "python" and
 /// "python_executable" replaced by the compiler and the language.
 pub fn report_json(record: &RunRecord, rustc_version: &str) -> String {
-    let losses: Vec<String> = record.losses.iter().map(|&loss| format!("  {}", json_number(loss))).collect();
+    let list = |values: &[f64]| -> String {
+        let items: Vec<String> = values.iter().map(|&value| format!("  {}", json_number(value))).collect();
+        format!("[\n{}\n ]", items.join(",\n"))
+    };
     let fields = [
         ("strategy", json_string(record.strategy)),
         ("steps", record.losses.len().to_string()),
         ("train_seconds", json_number(record.train_seconds)),
         ("final_loss", json_number(record.losses[record.losses.len() - 1])),
         ("mean_loss", json_number(mean_loss(&record.losses))),
-        ("losses", format!("[\n{}\n ]", losses.join(",\n"))),
+        ("losses", list(&record.losses)),
+        ("step_seconds", list(&record.step_seconds)),
         ("nodes", json_statistics(&record.nodes)),
         ("edges", json_statistics(&record.edges)),
         ("rustc", json_string(rustc_version)),

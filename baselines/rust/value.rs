@@ -208,7 +208,8 @@ pub fn backward(loss: ValueRef, topological_order: TopologicalOrder, buffers: &m
             child.borrow_mut().grad += local_grad * v.grad;
         }
     }
-    let size = GraphSize { nodes: order.len(), edges: order.iter().map(|v| v.borrow().children.as_slice().len()).sum() };
+    let size =
+        GraphSize { nodes: order.len(), edges: order.iter().map(|v| v.borrow().children.as_slice().len()).sum() };
     // Free the root first: every node then goes when its entry is popped,
     // its parents being gone already, so no drop recurses down the graph.
     drop(loss);

@@ -21,7 +21,7 @@ import random
 import sys
 import time
 
-DEFAULT_DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "names.txt")
+DEFAULT_DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "names.txt")
 
 
 class Value:

@@ -6,7 +6,10 @@ tensors with torch autograd, in one of two modes:
 
   position: the reference's loop structure: one position at a time, the keys
             and values of each layer in growing lists (stacked per position);
-  sequence: all positions of a name at once, a causal mask on the attention.
+  sequence: all positions of a name at once, a causal mask on the attention;
+  traced:   sequence's forward captured once per number of positions by
+            torch.jit.trace (TorchScript), then re-run with each step's tokens,
+            as replay captures one graph per length.
 
 Both start from the reference's initial parameters (the reference module's
 own seed, shuffle and Model, so the same gauss draws), see the same documents
@@ -34,9 +37,10 @@ import tempfile
 import time
 
 import microgpt_reference
-from microgpt_bench.checks import NOT_MEASURED_EXIT
 
-MODES = ("position", "sequence")
+MODES = ("position", "sequence", "traced")
+# Exit status when torch cannot be imported: the bench shows the row as "not measured".
+NOT_MEASURED_EXIT = 3
 LEARNING_RATE, BETA1, BETA2, EPS_ADAM = 0.01, 0.85, 0.99, 1e-8
 
 
@@ -77,6 +81,7 @@ class TorchModel:
         self.weights = {name: torch.tensor(rows, dtype=torch.float64, requires_grad=True)
                         for name, rows in state.items()}
         self.parameters = list(self.weights.values())
+        self.traces = {}  # traced mode: one TorchScript function per number of positions
 
     @staticmethod
     def rmsnorm(x):
@@ -112,10 +117,18 @@ class TorchModel:
         return self.torch.stack(losses).mean()
 
     def sequence_loss(self, tokens, n):
+        return self.sequence_graph(self.torch.tensor(tokens[:n]), self.torch.tensor(tokens[1:n + 1]), *self.parameters)
+
+    def traced_loss(self, tokens, n):
+        """sequence_loss through a function traced once for this n: the tokens and weights are its inputs."""
+        inputs, targets = self.torch.tensor(tokens[:n]), self.torch.tensor(tokens[1:n + 1])
+        if n not in self.traces:
+            self.traces[n] = self.torch.jit.trace(self.sequence_graph, (inputs, targets, *self.parameters))
+        return self.traces[n](inputs, targets, *self.parameters)
+
+    def sequence_graph(self, inputs, targets, *parameters):
         """All n positions at once: [n, n_embd] activations, a causal mask."""
-        w, torch, F = self.weights, self.torch, self.functional
-        inputs = torch.tensor(tokens[:n])
-        targets = torch.tensor(tokens[1:n + 1])
+        w, torch, F, n = dict(zip(self.weights, parameters)), self.torch, self.functional, len(inputs)
         x = self.rmsnorm(w["wte"][inputs] + w["wpe"][:n])
         mask = torch.ones(n, n, dtype=torch.bool).triu(1)
         for layer in range(self.n_layer):
@@ -167,7 +180,7 @@ def train(args, torch):
     """Runs the training loop; the report dict (without the comparison)."""
     docs, uchars, bos, _, state = initial_state(args.data, args.n_embd, args.n_head, args.n_layer, args.block_size)
     model = TorchModel(torch, state, args.n_embd, args.n_head, args.n_layer, args.block_size)
-    loss_of = model.position_loss if args.mode == "position" else model.sequence_loss
+    loss_of = {"position": model.position_loss, "sequence": model.sequence_loss, "traced": model.traced_loss}[args.mode]
     moments = [(torch.zeros_like(p), torch.zeros_like(p)) for p in model.parameters]
     index = {ch: i for i, ch in enumerate(uchars)}
     losses, nodes, edges = [], [], []
@@ -207,12 +220,19 @@ def train(args, torch):
                   "block_size": args.block_size},
         "adam": "the reference's formula written on tensors (not torch.optim.Adam)",
         "dtype": "float64",
+        "peak_rss_bytes": peak_rss_bytes(),
     }
     if nodes:
         report["nodes"] = {"mean": sum(nodes) / len(nodes), "min": min(nodes), "max": max(nodes)}
         report["edges"] = {"mean": sum(edges) / len(edges), "min": min(edges), "max": max(edges)}
         report["nodes_per_step"] = nodes
     return report
+
+
+def peak_rss_bytes():
+    """This process's peak resident set (VmHWM), as the harness measures the C rows'."""
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmHWM:"))
 
 
 def read_losses(path):
