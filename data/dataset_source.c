@@ -15,8 +15,8 @@
 
 extern char **environ;
 
-#ifndef MICROGPT_DEFAULT_DATA
-#error "the build defines MICROGPT_DEFAULT_DATA as <project>/data/names.txt"
+#if !defined(MICROGPT_DEFAULT_DATA) || !defined(MICROGPT_FIXTURE_DATA)
+#error "the build defines MICROGPT_DEFAULT_DATA (<project>/data/names.txt) and MICROGPT_FIXTURE_DATA"
 #endif
 
 const char *dataset_default_path(void) { return MICROGPT_DEFAULT_DATA; }
@@ -32,7 +32,9 @@ int dataset_locate(const char *explicit_path, char *path_out, size_t path_capaci
     const char *environment_path = getenv("MICROGPT_DATA");
     const char *path = explicit_path                           ? explicit_path
                        : environment_path && *environment_path ? environment_path
-                                                               : dataset_default_path();
+                       : !file_exists(dataset_default_path()) && file_exists(MICROGPT_FIXTURE_DATA)
+                           ? MICROGPT_FIXTURE_DATA
+                           : dataset_default_path();
     if (snprintf(path_out, path_capacity, "%s", path) >= (int)path_capacity) {
         snprintf(error, error_capacity, "dataset path is too long: %s", path);
         return -1;
@@ -85,7 +87,9 @@ int dataset_download(const char *url, const char *destination, const char *expec
     pid_t child;
     int spawn_error = posix_spawnp(&child, "curl", NULL, NULL, arguments, environ);
     if (spawn_error) {
-        snprintf(error, error_capacity, "cannot download %s: curl: %s (pass --data PATH)", url, strerror(spawn_error));
+        snprintf(error, error_capacity,
+                 "no dataset: cannot download %s (curl: %s); set MICROGPT_DATA=/path/to/names.txt", url,
+                 strerror(spawn_error));
         return -1;
     }
     int status;
@@ -93,8 +97,9 @@ int dataset_download(const char *url, const char *destination, const char *expec
         ;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         remove(temporary);
-        snprintf(error, error_capacity, "cannot download %s (curl exit %d; no network?); pass --data PATH", url,
-                 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        snprintf(error, error_capacity,
+                 "no dataset: downloading %s failed (curl exit %d; no network?); set MICROGPT_DATA=/path/to/names.txt",
+                 url, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
         return -1;
     }
     char *bytes;

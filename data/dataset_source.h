@@ -1,8 +1,7 @@
-/* dataset_source: where the dataset comes from.
- *
- * Order: --data PATH, then $MICROGPT_DATA, then the project's data/names.txt;
- * that last one is downloaded from the public URL when missing and verified
- * against its sha256 before it is put in place. */
+/* dataset_source: where the dataset comes from, the same order for every
+ * target: --data PATH, $MICROGPT_DATA, the project's data/names.txt, the file
+ * the tests' fixture found (BUILD/dataset/names.txt), else data/names.txt
+ * downloaded from the public URL and verified against its sha256. */
 #ifndef MICROGPT_DATASET_SOURCE_H
 #define MICROGPT_DATASET_SOURCE_H
 

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # dataset_fixture: the ctest fixture `dataset` (FIXTURES_SETUP), which every
-# test that trains requires. It finds names.txt once, in the README's order:
-# $MICROGPT_DATA as the tests start (a relative path is taken from the
-# project's directory), else the project's data/names.txt, else a download
-# of URL into data/names.txt; checks its sha256; and links it at LINK, the
-# path the tests read ($MICROGPT_DATA of every other test).
+# test that trains requires. It finds names.txt once, in the order every
+# target uses: $MICROGPT_DATA as the tests start (a relative path is taken
+# from the project's directory), else the project's data/names.txt, else the
+# file an earlier run linked at LINK (so a plain ctest after
+# `MICROGPT_DATA=... make test` finds it), else a download of URL into
+# data/names.txt; checks its sha256; and links it at LINK, the path the
+# tests read ($MICROGPT_DATA of every other test).
 #
 # Usage: dataset_fixture.sh PROJECT_DIR LINK URL SHA256
 # Exit 0 with one line saying which file it uses; exit 1 with one line
@@ -39,6 +41,8 @@ if [ -n "${MICROGPT_DATA:-}" ]; then
   [ -f "$source" ] || fail "\$MICROGPT_DATA=$MICROGPT_DATA is not a file"
 elif [ -f "$project_data" ]; then
   source=$project_data origin="data/names.txt"
+elif [ -f "$link" ] && [ "$(sha256_of "$link")" = "$expected_sha256" ]; then
+  source=$(realpath "$link") origin="found by an earlier run"
 else
   source=$project_data origin="downloaded from $url"
   temporary=$project_data.download-$$

@@ -339,8 +339,8 @@ class FetchData(unittest.TestCase):
             result = run("microgpt-fetch-data", "--url", "file:///nonexistent/names.txt", "--output", output)
             self.assertEqual(result.returncode, 2)
             self.assertEqual(result.stderr.splitlines(), [
-                "microgpt-fetch-data: cannot download file:///nonexistent/names.txt (curl exit 37; no network?); "
-                "pass --data PATH"], "one line on stderr, not curl's as well")
+                "microgpt-fetch-data: no dataset: downloading file:///nonexistent/names.txt failed (curl exit 37; "
+                "no network?); set MICROGPT_DATA=/path/to/names.txt"], "one line on stderr, not curl's as well")
             self.assertEqual(os.listdir(directory), [])
 
     def test_verified_download(self):
