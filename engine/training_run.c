@@ -1,6 +1,7 @@
 /* training_run: see training_run.h. */
 #include "training_run.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,6 +68,13 @@ void training_run(const microgpt_variant *variant, const dataset *data, const ru
     report->edges.mean /= options->steps;
     report->bytes.mean /= options->steps;
     report->sort_depth.mean /= options->steps;
+    double *parameters = malloc_checked(report->parameter_count * sizeof *parameters);
+    variant->get_parameters(m, parameters);
+    for (size_t i = 0; i < report->parameter_count; i++) {
+        report->subnormal_parameters += fpclassify(parameters[i]) == FP_SUBNORMAL;
+        report->nonfinite_parameters += !isfinite(parameters[i]);
+    }
+    free(parameters);
 
     start = monotonic_seconds();
     report->sample_text = calloc_checked((size_t)options->samples + 1, sizeof *report->sample_text);

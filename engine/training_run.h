@@ -37,6 +37,9 @@ typedef struct run_report {
     model_flops flops;                                        /* model_shape_flops, summed over steps */
     double adam_slow_path;                                    /* step_result.adam_slow_path, summed over steps */
     double train_seconds, sample_seconds;
+    /* The parameters after training that are subnormal (arithmetic on them
+     * is slow) or not finite (the run diverged): a timing must say so. */
+    size_t subnormal_parameters, nonfinite_parameters;
 } run_report;
 
 void training_run(const microgpt_variant *variant, const dataset *data, const run_options *options, run_report *report);
