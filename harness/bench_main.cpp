@@ -23,7 +23,7 @@
 // At a model size other than the reference's (--n-embd, --n-head, --n-layer,
 // --block-size) each name ends in the size, e.g. train_full/<v>/e64_h4_l2_b16.
 // --sweep registers instead one benchmark per variant for `make sweep`
-// (scripts/run_sweep.py), one process per point so that peak RSS is the
+// (scripts/bench sweep), one process per point so that peak RSS is the
 // point's own:
 //   sweep/<v>/e<E>_h<H>_l<L>_b<B>  the training run of --steps steps, with
 //                    graph size, sort depth and memory counters, repeated
@@ -199,7 +199,7 @@ bench_options parse_options(int *argc, char **argv)
     options.shape.n_head = table[N_HEAD].count;
     options.shape.n_layer = table[N_LAYER].count;
     options.shape.block_size = table[BLOCK_SIZE].count;
-    // train_k is the first K steps of the full run (scripts/run_bench.py refuses the same).
+    // train_k is the first K steps of the full run (scripts/bench run refuses the same).
     if (options.k_steps > options.steps)
         fail("--k-steps (" + std::to_string(options.k_steps) + ") must not exceed --steps (" +
              std::to_string(options.steps) + ")");
@@ -341,6 +341,8 @@ void benchmark_training_run(benchmark::State &state, const variant_context *cont
         state.counters["rss_before_run_bytes"] = rss_before;
         state.counters["max_rss_bytes"] = peak_rss_bytes();
         state.counters["ru_maxrss_bytes"] = ru_maxrss_bytes();
+        state.counters["subnormal_parameters"] = static_cast<double>(report.subnormal_parameters);
+        state.counters["nonfinite_parameters"] = static_cast<double>(report.nonfinite_parameters);
     }
     set_check_counters(state, *context);
     run_report_free(&report);

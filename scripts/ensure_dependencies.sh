@@ -65,6 +65,8 @@ need_build() {
   need cmake cmake "the build is CMake" "have_command cmake"
   need "Google Benchmark (headers and CMake config)" libbenchmark-dev "harness/microgpt-bench is built on it" \
        have_benchmark
+  want rustc rustc "the Rust baseline (baselines/rust) is built with it (without it, its rows and tests are skipped)" \
+       "have_command rustc"
 }
 need_plot_python() {
   need "matplotlib for $python" python3-matplotlib "the scripts draw the plots (and their tests run them)" \
@@ -88,13 +90,10 @@ for target in "${targets[@]}"; do
       need_plot_python
       need valgrind valgrind "make bench counts each variant's instructions per step with valgrind's callgrind" \
            "have_command valgrind"
-      want "PyTorch for $python" python3-torch "make bench times a PyTorch version of the model (without it, its rows say 'not measured')" \
+      want "PyTorch for $python" python3-torch "make bench and make sweep time a PyTorch version of the model (without it, its rows say 'not measured')" \
            "have_python_module torch" ;;
     compare)
-      need_plot_python
-      need "scipy for $python" python3-scipy "Google Benchmark's compare.py imports it" "have_python_module scipy"
-      need /usr/share/benchmark/compare.py libbenchmark-tools "make compare runs Google Benchmark's compare.py" \
-           "test -f /usr/share/benchmark/compare.py" ;;
+      need python3 python3 "the bench tool (scripts/bench) is Python" "have_command python3" ;;
     valgrind)
       need_build
       need valgrind valgrind "make valgrind runs every variant program under memcheck" "have_command valgrind" ;;

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""test_instructions: the instruction-count check (scripts/count_instructions.py
+"""test_instructions: the instruction-count check (scripts/bench instructions
 --check) fails on an injected slowdown, and only then.
 
 A baseline of naive is made in this build (so the test does not depend on the
@@ -9,9 +9,7 @@ committed baseline's compiler), then checked against:
   instructions per step)             fails, printing both numbers;
   a baseline 10% dearer than naive   passes, saying naive got cheaper;
   a baseline without naive           passes, saying naive is not in it;
-the Python reference is counted (--python-reference, 2 steps: the difference
-of whole-process counts) under "python" -> "naive", the key `make bench`'s
-table reads; and --help works.
+and --help works.
 Skipped (77) without valgrind or in a sanitizer build.
 
 Usage: test_instructions.py BUILD_DIR SLOWED_PROGRAM"""
@@ -24,13 +22,14 @@ import sys
 import tempfile
 
 PROJECT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SCRIPT = os.path.join(PROJECT_DIR, "scripts", "count_instructions.py")
+SCRIPT = os.path.join(PROJECT_DIR, "scripts", "bench")
 SKIP_EXIT = 77
 STEPS = 3
 
 
 def run_script(*arguments):
-    completed = subprocess.run([sys.executable, SCRIPT, *arguments], capture_output=True, text=True, check=False)
+    completed = subprocess.run([sys.executable, SCRIPT, "instructions", *arguments], capture_output=True, text=True,
+                               check=False)
     return completed.returncode, completed.stdout + completed.stderr
 
 
@@ -40,12 +39,12 @@ def main():
     parser.add_argument("slowed_program")
     args = parser.parse_args()
     sys.path.insert(0, os.path.dirname(SCRIPT))
-    import count_instructions  # pylint: disable=import-outside-toplevel
+    from microgpt_bench import instructions  # pylint: disable=import-outside-toplevel
 
-    if not count_instructions.valgrind_path():
+    if not instructions.shutil.which("valgrind"):
         print("skipped: valgrind is not installed")
         return SKIP_EXIT
-    if count_instructions.build_identity(args.build_dir)["sanitize"]:
+    if instructions.build_identity(args.build_dir)["sanitize"]:
         print("skipped: a sanitizer build")
         return SKIP_EXIT
 
@@ -90,22 +89,6 @@ def main():
         code, output = run_script("--build-dir", args.build_dir, "--variant", "naive", "--check", baseline)
         expect("a variant 9% cheaper than its baseline passes and says so",
                code == 0 and "cheaper; make instructions-baseline" in output, output)
-
-        counts = os.path.join(work, "counts.json")
-        code, output = run_script("--build-dir", args.build_dir, "--variant", "floor", "--steps", "2",
-                                  "--python-reference", os.path.join(PROJECT_DIR, "scripts", "microgpt_reference.py"),
-                                  "--output", counts)
-        python = {}
-        if code == 0:
-            with open(counts, encoding="utf-8") as text:
-                counted = json.load(text)
-            python = counted.get("python", {}).get("naive", {})
-            print(f"python naive: {python.get('instructions_per_step', 0):,.0f} instructions/step; floor "
-                  f"{counted['variants']['floor']['instructions_per_step']:,.0f}")
-        expect("the Python reference is counted under python/naive, dearer per step than floor",
-               code == 0 and python.get("steps") == 1
-               and python.get("instructions_per_step", 0) > 100 * counted["variants"]["floor"]["instructions_per_step"],
-               output)
 
         with open(baseline, "w", encoding="utf-8") as text:
             json.dump(dict(document, variants={}), text)

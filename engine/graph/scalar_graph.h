@@ -148,7 +148,8 @@ static inline value_t value_relu(value_t a)
  * in child order (the spec's accumulation rule). */
 static inline graph_size scalar_graph_propagate(node *loss, const node_list *order)
 {
-    graph_size size = {.nodes = order->count, .bytes = node_storage_step_bytes(), .sort_depth = scalar_graph.sort_depth};
+    graph_size size = {
+        .nodes = order->count, .bytes = node_storage_step_bytes(), .sort_depth = scalar_graph.sort_depth};
     loss->grad = 1.0;
     for (size_t i = order->count; i-- > 0;) {
         const node *v = order->items[i];
