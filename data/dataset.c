@@ -34,7 +34,7 @@ static line_span line_at(const char *bytes, size_t size, size_t start)
     return line;
 }
 
-static int fail(char *error, size_t capacity, const char *message, long line, unsigned byte)
+static int refuse(char *error, size_t capacity, const char *message, long line, unsigned byte)
 {
     snprintf(error, capacity, message, line, byte);
     return -1;
@@ -44,7 +44,7 @@ int dataset_parse(const char *bytes, size_t size, dataset *out, char *error, siz
 {
     memset(out, 0, sizeof *out);
     if (size == 0)
-        return fail(error, error_capacity, "is empty", 0, 0);
+        return refuse(error, error_capacity, "is empty", 0, 0);
 
     /* Pass 1: validate, count documents and characters, mark the vocabulary. */
     int seen[256] = {0};
@@ -57,7 +57,8 @@ int dataset_parse(const char *bytes, size_t size, dataset *out, char *error, siz
             unsigned char c = (unsigned char)bytes[i];
             int stripped = i < first || i >= last;
             if (!is_printable(c) && !(stripped && is_strip_space(c)))
-                return fail(error, error_capacity, "line %ld has byte 0x%02x, outside printable ASCII", line_number, c);
+                return refuse(error, error_capacity, "line %ld has byte 0x%02x, outside printable ASCII", line_number,
+                              c);
         }
         if (last > first) {
             doc_count++;
@@ -68,7 +69,7 @@ int dataset_parse(const char *bytes, size_t size, dataset *out, char *error, siz
         start = line.end + 1;
     }
     if (doc_count == 0)
-        return fail(error, error_capacity, "has no usable line (every line is blank)", 0, 0);
+        return refuse(error, error_capacity, "has no usable line (every line is blank)", 0, 0);
 
     int lookup[256];
     int characters = 0;
@@ -86,7 +87,7 @@ int dataset_parse(const char *bytes, size_t size, dataset *out, char *error, siz
     out->doc_start = malloc((doc_count + 1) * sizeof *out->doc_start);
     if (!out->tokens || !out->doc_start) {
         dataset_free(out);
-        return fail(error, error_capacity, "is too large to hold in memory", 0, 0);
+        return refuse(error, error_capacity, "is too large to hold in memory", 0, 0);
     }
 
     /* Pass 2: tokenize. */

@@ -99,7 +99,7 @@ struct variant_context {
     std::string status; // "bit-exact", "within tol 1.0e-16" or "wrong gradients"
 };
 
-[[noreturn]] void fail(const std::string &message)
+[[noreturn]] void exit_bad_input(const std::string &message)
 {
     std::fprintf(stderr, "%s: %s\n", program, message.c_str());
     std::exit(2);
@@ -161,22 +161,32 @@ bench_options parse_options(int *argc, char **argv)
     bench_options options;
     // .count holds the default until the option is given.
     command_option table[OPTION_TOTAL] = {};
-    table[HELP] = {"--help", "-h", OPTION_HELP, 0, 0, 0, 0, nullptr, {}};
-    table[LIST_VARIANTS] = {"--list-variants", nullptr, OPTION_FLAG, 0, 0, 0, 0, nullptr, {}};
-    table[SWEEP] = {"--sweep", nullptr, OPTION_FLAG, 0, 0, 0, 0, nullptr, {}};
-    table[VARIANT] = {"--variant", nullptr, OPTION_LIST, 0, 0, 0, 0, nullptr, {}};
-    table[STEPS] = {"--steps", nullptr, OPTION_COUNT, 1, 1000000, 0, options.steps, nullptr, {}};
-    table[K_STEPS] = {"--k-steps", nullptr, OPTION_COUNT, 1, 1000000, 0, options.k_steps, nullptr, {}};
-    table[PHASE_ITERATIONS] = {
-        "--phase-iterations", nullptr, OPTION_COUNT, 1, 100000000, 0, options.phase_iterations, nullptr, {}};
-    table[DATA] = {"--data", nullptr, OPTION_FILE, 0, 0, 0, 0, nullptr, {}};
-    table[N_EMBD] = {"--n-embd", nullptr, OPTION_COUNT, 1, MODEL_MAX_N_EMBD, 0, options.shape.n_embd, nullptr, {}};
-    table[N_HEAD] = {"--n-head", nullptr, OPTION_COUNT, 1, MODEL_MAX_N_HEAD, 0, options.shape.n_head, nullptr, {}};
-    table[N_LAYER] = {"--n-layer", nullptr, OPTION_COUNT, 1, MODEL_MAX_N_LAYER, 0, options.shape.n_layer, nullptr, {}};
-    table[BLOCK_SIZE] = {"--block-size", nullptr, OPTION_COUNT, 1, MODEL_MAX_BLOCK_SIZE, 0, options.shape.block_size,
-                         nullptr,        {}};
-    table[STEP_TIMES] = {"--step-times", nullptr, OPTION_FILE, 0, 0, 0, 0, nullptr, {}};
-    command_line line = {program, table, OPTION_TOTAL, "--benchmark_"};
+    table[HELP] = {.name = "--help", .alias = "-h", .kind = OPTION_HELP};
+    table[LIST_VARIANTS] = {.name = "--list-variants", .kind = OPTION_FLAG};
+    table[SWEEP] = {.name = "--sweep", .kind = OPTION_FLAG};
+    table[VARIANT] = {.name = "--variant", .kind = OPTION_LIST};
+    table[STEPS] = {.name = "--steps", .kind = OPTION_COUNT, .low = 1, .high = 1000000, .count = options.steps};
+    table[K_STEPS] = {.name = "--k-steps", .kind = OPTION_COUNT, .low = 1, .high = 1000000, .count = options.k_steps};
+    table[PHASE_ITERATIONS] = {.name = "--phase-iterations",
+                               .kind = OPTION_COUNT,
+                               .low = 1,
+                               .high = 100000000,
+                               .count = options.phase_iterations};
+    table[DATA] = {.name = "--data", .kind = OPTION_FILE};
+    table[N_EMBD] = {
+        .name = "--n-embd", .kind = OPTION_COUNT, .low = 1, .high = MODEL_MAX_N_EMBD, .count = options.shape.n_embd};
+    table[N_HEAD] = {
+        .name = "--n-head", .kind = OPTION_COUNT, .low = 1, .high = MODEL_MAX_N_HEAD, .count = options.shape.n_head};
+    table[N_LAYER] = {
+        .name = "--n-layer", .kind = OPTION_COUNT, .low = 1, .high = MODEL_MAX_N_LAYER, .count = options.shape.n_layer};
+    table[BLOCK_SIZE] = {.name = "--block-size",
+                         .kind = OPTION_COUNT,
+                         .low = 1,
+                         .high = MODEL_MAX_BLOCK_SIZE,
+                         .count = options.shape.block_size};
+    table[STEP_TIMES] = {.name = "--step-times", .kind = OPTION_FILE};
+    command_line line = {
+        .program = program, .options = table, .option_count = OPTION_TOTAL, .pass_through_prefix = "--benchmark_"};
     if (command_line_parse(&line, argc, argv)) {
         usage(stdout);
         std::exit(0);
@@ -201,8 +211,8 @@ bench_options parse_options(int *argc, char **argv)
     options.shape.block_size = table[BLOCK_SIZE].count;
     // train_k is the first K steps of the full run (scripts/bench run refuses the same).
     if (options.k_steps > options.steps)
-        fail("--k-steps (" + std::to_string(options.k_steps) + ") must not exceed --steps (" +
-             std::to_string(options.steps) + ")");
+        exit_bad_input("--k-steps (" + std::to_string(options.k_steps) + ") must not exceed --steps (" +
+                       std::to_string(options.steps) + ")");
     return options;
 }
 
@@ -404,7 +414,7 @@ std::string hex_sha256_of_file(const char *path)
 {
     FILE *file = std::fopen(path, "rb");
     if (!file)
-        fail(std::string("cannot read ") + path);
+        exit_bad_input(std::string("cannot read ") + path);
     std::vector<char> bytes;
     char buffer[65536];
     size_t got;
@@ -448,7 +458,7 @@ void check_and_run(void *argument)
     std::vector<variant_context> contexts;
     contexts.reserve(run.selected.size());
     for (const microgpt_variant *variant : run.selected) {
-        variant_context context = {variant, run.data, run.shape, {}, ""};
+        variant_context context = {.variant = variant, .data = run.data, .shape = run.shape, .check = {}, .status = ""};
         context.check =
             gradient_check(variant, run.reference, run.data, &run.check_shape,
                            options.sweep ? sweep_check_parameters_per_matrix : gradient_check_parameters_per_matrix);
@@ -519,7 +529,7 @@ void check_and_run(void *argument)
     }
     benchmark::RunSpecifiedBenchmarks();
     if (!options.step_times_path.empty() && !step_record::write_json(options.step_times_path, options.steps, step_runs))
-        fail("cannot write " + options.step_times_path);
+        exit_bad_input("cannot write " + options.step_times_path);
 }
 
 } // namespace
@@ -540,22 +550,22 @@ int main(int argc, char **argv)
     for (const std::string &name : options.variants) {
         const microgpt_variant *variant = microgpt_variant_find(name.c_str());
         if (!variant)
-            fail("no variant named '" + name + "' (see --list-variants)");
+            exit_bad_input("no variant named '" + name + "' (see --list-variants)");
         selected.push_back(variant);
     }
     if (options.variants.empty())
         selected.assign(microgpt_variants, microgpt_variants + microgpt_variant_count);
     const microgpt_variant *reference = microgpt_variant_find("naive");
     if (!reference)
-        fail("the reference variant 'naive' is missing from the build");
+        exit_bad_input("the reference variant 'naive' is missing from the build");
 
     char path[4096], error[1024];
     if (dataset_locate(options.data_path.empty() ? nullptr : options.data_path.c_str(), path, sizeof path, error,
                        sizeof error) != 0)
-        fail(error);
+        exit_bad_input(error);
     dataset data;
     if (dataset_load(path, &data, error, sizeof error) != 0)
-        fail(error);
+        exit_bad_input(error);
 
     benchmark::AddCustomContext("microgpt_dataset", path);
     benchmark::AddCustomContext("microgpt_dataset_sha256", hex_sha256_of_file(path));
@@ -580,14 +590,19 @@ int main(int argc, char **argv)
     shape.vocab_size = data.vocab_size;
     for (const microgpt_variant *variant : selected)
         if (model_shape_check(&shape, variant, error, sizeof error) != 0)
-            fail(error);
+            exit_bad_input(error);
     model_shape check_shape = options.sweep ? sweep_check_shape : shape;
     check_shape.vocab_size = data.vocab_size;
     if (model_shape_check(&check_shape, reference, error, sizeof error) != 0)
-        fail(error);
+        exit_bad_input(error);
     benchmark::AddCustomContext("microgpt_shape", shape_name(shape));
     benchmark::AddCustomContext("microgpt_gradient_check_shape", shape_name(check_shape));
-    benchmark_run run = {&options, &data, selected, reference, shape, check_shape};
+    benchmark_run run = {.options = &options,
+                         .data = &data,
+                         .selected = selected,
+                         .reference = reference,
+                         .shape = shape,
+                         .check_shape = check_shape};
     model_shape deepest = check_shape.n_layer * check_shape.n_embd > shape.n_layer * shape.n_embd ? check_shape : shape;
     call_stack_run(call_stack_bytes_for_depth(model_shape_graph_depth_bound(&deepest)), check_and_run, &run);
     benchmark::Shutdown();
