@@ -1,20 +1,22 @@
 /* sequence: a graph of whole-sequence nodes, built each step. A node is one
  * layer-level operation over all of the step's T positions at once, its
- * output and gradient [T][width] arrays: the graph PyTorch builds for this
- * model written on [T, n_embd] tensors, with each layer one node.
+ * output and gradient [T][width] arrays: the graph of this model written on
+ * [T, n_embd] tensors, as in PyTorch, but with rmsnorm, the attention and
+ * the loss one node each where PyTorch splits them into element-wise ops
+ * and views.
  *
  * Nodes: the weight matrices as leaves (first, in the parameters' order);
  * the embedding; an rmsnorm; per layer an rmsnorm, q/k/v (one node), the
  * attention of every head, the attention projection, a residual add, an
  * rmsnorm, fc1, relu, fc2 and a residual add; the lm_head; the
- * cross-entropy of every position; their mean. 8 + 16 n_layer nodes a step,
- * whatever the positions (24 at the default size). Each records its op and
- * its input nodes; forward runs the nodes in creation order, backward is
- * one loop in reverse creation order calling each node's kernel
- * (kernels/sequence_layers.h, floor's). That order is floor's, layer by
- * layer, so every gradient gets its contributions in the reference's order:
- * bit-exact. The sampling path reuses the shared model code on plain
- * doubles. */
+ * cross-entropy of every position; their mean. 8 + 16 n_layer nodes and
+ * 7 + 18 n_layer input links a step, whatever the positions (24 and 25 at
+ * the default size). Each records its op and its input nodes; forward runs
+ * the nodes in creation order, backward is one loop in reverse creation
+ * order calling each node's kernel (kernels/sequence_layers.h, floor's).
+ * That order is floor's, layer by layer, so every gradient gets its
+ * contributions in the reference's order: bit-exact. The sampling path
+ * reuses the shared model code on plain doubles. */
 #define VARIANT_DESCRIPTION                                                                                            \
     "sequence graph: one node per whole-sequence operation, all positions at once, built each step"
 #define VARIANT_TOLERANCE 0.0
@@ -125,7 +127,7 @@ static void sequence_allocate(const model_shape *shape)
     head_rows_allocate(&sequence_graph.rows, shape->block_size);
 }
 
-/* ---- construction: structure only; node_forward computes ---- */
+/* ---- construction: structure only; node_pass computes ---- */
 
 static double *arena_take(size_t count)
 {
@@ -201,6 +203,9 @@ static uint32_t layer_nodes(uint32_t x, int l)
     const uint32_t qkv_inputs[4] = {normed, matrix_node(l, MATRIX_WQ), matrix_node(l, MATRIX_WK),
                                     matrix_node(l, MATRIX_WV)};
     uint32_t qkv = node_create(OP_QKV, 3 * positions, embd, qkv_inputs, 4);
+    /* Every head in one node, as a batched matmul takes them: the heads
+     * share the q/k/v input and write disjoint column slices of one output,
+     * the projection's one input; the node count does not grow with n_head. */
     uint32_t attended = node_create(OP_ATTENTION, positions, embd, &qkv, 1);
     const size_t t = (size_t)positions;
     node_at(attended)->saved = arena_take(2 * t * heads * t + t * heads);
@@ -231,14 +236,22 @@ static uint32_t sequence_build(int positions)
     for (int l = 0; l < shape->n_layer; l++)
         x = layer_nodes(x, l);
     uint32_t logits = linear_node(x, matrix_node(0, MATRIX_LM_HEAD));
+    /* the reference's search enters position p's logits through its
+     * target's: that lm_head row contributes last (exact_kernels.h) */
     node_at(logits)->last_rows = sequence_graph.tokens + 1;
     uint32_t loss = node_create(OP_CROSS_ENTROPY, positions, 1, &logits, 1);
     node_at(loss)->saved = arena_take((size_t)positions * shape->vocab_size);
     node_at(loss)->losses = sequence_graph.losses;
-    return node_create(OP_MEAN, 1, 1, &loss, 1);
+    uint32_t mean = node_create(OP_MEAN, 1, 1, &loss, 1);
+    size_t nodes, inputs, arena, norms;
+    sequence_capacity(shape, positions, &nodes, &inputs, &arena, &norms);
+    assert(sequence_graph.node_count == nodes && sequence_graph.input_count == inputs &&
+           sequence_graph.arena_used == arena && sequence_graph.norm_count == norms);
+    (void)nodes, (void)inputs, (void)arena, (void)norms;
+    return mean;
 }
 
-/* ---- the ops: forward and backward of each ---- */
+/* ---- the ops ---- */
 
 static inline position_rows rows_of(double *base, int width) { return (position_rows){base, (size_t)width}; }
 
@@ -268,114 +281,107 @@ static inline attention_positions node_attention(const sequence_node *n)
                                  .inverse_scale = sequence_graph.constants.inverse_scale};
 }
 
-static inline void node_forward(sequence_node *n)
-{
-    const model_shape *shape = &sequence_graph.shape;
-    const int positions = sequence_graph.positions, embd = shape->n_embd;
-    const double inverse_n = sequence_graph.constants.inverse_n_embd;
-    if (n->op == OP_PARAMETER)
-        return;
-    memset(n->grad, 0, (size_t)n->rows * n->columns * sizeof *n->grad);
-    const sequence_node *x = input_of(n, 0);
-    switch (n->op) {
-    case OP_PARAMETER: break;
-    case OP_EMBEDDING:
-        embedding_forward_positions(rows_of(n->out, embd), x->out, input_of(n, 1)->out, sequence_graph.tokens,
-                                    positions, embd);
-        break;
-    case OP_RMSNORM:
-        rmsnorm_forward_positions(rows_of(n->out, embd), rows_of(x->out, embd), positions, embd, inverse_n, n->norms);
-        break;
-    case OP_QKV: {
-        const size_t part = (size_t)positions * embd;
-        qkv_forward_positions(rows_of(n->out, embd), rows_of(n->out + part, embd), rows_of(n->out + 2 * part, embd),
-                              input_of(n, 1)->out, input_of(n, 2)->out, input_of(n, 3)->out, rows_of(x->out, embd),
-                              positions, embd, sequence_graph.inputs_transposed);
-        break;
-    }
-    case OP_ATTENTION: {
-        attention_positions a = node_attention(n);
-        attention_forward_positions(&a, &sequence_graph.rows);
-        break;
-    }
-    case OP_LINEAR: {
-        const sequence_node *w = input_of(n, 1);
-        linear_forward_rows(n->out, (size_t)w->rows, w->out, x->out, (size_t)w->columns, positions, w->rows, w->columns,
-                            sequence_graph.inputs_transposed);
-        break;
-    }
-    case OP_ADD: vector_add(n->out, x->out, input_of(n, 1)->out, n->rows * n->columns); break;
-    case OP_RELU:
-        relu_forward_positions(rows_of(n->out, n->columns), rows_of(x->out, n->columns), positions, n->columns);
-        break;
-    case OP_CROSS_ENTROPY:
-        cross_entropy_forward_positions(n->out, rows_of(x->out, x->columns), rows_of(n->saved, x->columns),
-                                        sequence_graph.tokens + 1, positions, x->columns, n->losses);
-        break;
-    case OP_MEAN: n->out[0] = mean_forward(x->out, positions); break;
-    }
-}
+typedef enum sequence_pass { FORWARD, BACKWARD } sequence_pass;
 
-/* Adds the node's share into its inputs' gradients (the cross-entropy
- * writes its logits', their one consumer). */
-static inline void node_backward(const sequence_node *n)
+/* One node's op: forward, its output from its inputs' (and its gradient
+ * zeroed); backward, its share added into its inputs' gradients (the
+ * cross-entropy writes its logits', their one consumer). Each op's pair
+ * side by side; T is the step's positions. */
+static inline void node_pass(sequence_node *n, sequence_pass pass)
 {
     const model_shape *shape = &sequence_graph.shape;
-    const int positions = sequence_graph.positions, embd = shape->n_embd;
+    const int positions = sequence_graph.positions, embd = shape->n_embd, width = n->columns;
     const double inverse_n = sequence_graph.constants.inverse_n_embd;
-    if (n->op == OP_PARAMETER)
+    if (n->op == OP_PARAMETER) /* a leaf: its gradient is the parameters' */
         return;
+    if (pass == FORWARD)
+        memset(n->grad, 0, (size_t)n->rows * width * sizeof *n->grad);
     sequence_node *x = input_of(n, 0);
     switch (n->op) {
     case OP_PARAMETER: break;
-    case OP_EMBEDDING:
-        embedding_backward_positions(x->grad, input_of(n, 1)->grad, rows_of(n->grad, embd), sequence_graph.tokens,
-                                     positions, embd);
+    case OP_EMBEDDING: /* x: wte; input 1: wpe */
+        if (pass == FORWARD)
+            embedding_forward_positions(rows_of(n->out, embd), x->out, input_of(n, 1)->out, sequence_graph.tokens,
+                                        positions, embd);
+        else
+            embedding_backward_positions(x->grad, input_of(n, 1)->grad, rows_of(n->grad, embd), sequence_graph.tokens,
+                                         positions, embd);
         break;
     case OP_RMSNORM:
-        rmsnorm_backward_positions(rows_of(x->grad, embd), rows_of(n->grad, embd), rows_of(x->out, embd), positions,
-                                   embd, inverse_n, n->norms);
+        if (pass == FORWARD)
+            rmsnorm_forward_positions(rows_of(n->out, embd), rows_of(x->out, embd), positions, embd, inverse_n,
+                                      n->norms);
+        else
+            rmsnorm_backward_positions(rows_of(x->grad, embd), rows_of(n->grad, embd), rows_of(x->out, embd), positions,
+                                       embd, inverse_n, n->norms);
         break;
-    case OP_QKV: {
+    case OP_QKV: { /* [3][T][n_embd]: q rows, k rows, v rows */
         const sequence_node *q = input_of(n, 1), *k = input_of(n, 2), *v = input_of(n, 3);
         const size_t part = (size_t)positions * embd;
-        qkv_backward_positions(rows_of(x->grad, embd), rows_of(x->out, embd), (linear_weights){q->out, q->grad},
-                               (linear_weights){k->out, k->grad}, (linear_weights){v->out, v->grad},
-                               rows_of(n->grad, embd), rows_of(n->grad + part, embd), rows_of(n->grad + 2 * part, embd),
-                               positions, embd, shape->n_head, 1);
+        if (pass == FORWARD)
+            qkv_forward_positions(rows_of(n->out, embd), rows_of(n->out + part, embd), rows_of(n->out + 2 * part, embd),
+                                  q->out, k->out, v->out, rows_of(x->out, embd), positions, embd,
+                                  sequence_graph.inputs_transposed);
+        else /* the input's rows interleave q, k and v as the reference meets them */
+            qkv_backward_positions(rows_of(x->grad, embd), rows_of(x->out, embd), (linear_weights){q->out, q->grad},
+                                   (linear_weights){k->out, k->grad}, (linear_weights){v->out, v->grad},
+                                   rows_of(n->grad, embd), rows_of(n->grad + part, embd),
+                                   rows_of(n->grad + 2 * part, embd), positions, embd, shape->n_head, 1);
         break;
     }
     case OP_ATTENTION: {
         attention_positions a = node_attention(n);
-        attention_backward_positions(&a, &sequence_graph.rows);
+        if (pass == FORWARD)
+            attention_forward_positions(&a, &sequence_graph.rows);
+        else
+            attention_backward_positions(&a, &sequence_graph.rows);
         break;
     }
-    case OP_LINEAR: {
+    case OP_LINEAR: { /* [T][n_out] from x [T][n_in] and W [n_out][n_in] */
         const sequence_node *w = input_of(n, 1);
-        linear_backward_positions(rows_of(x->grad, w->columns), w->grad, w->out, rows_of(x->out, w->columns),
-                                  rows_of(n->grad, w->rows), positions, w->rows, w->columns, n->last_rows);
+        if (pass == FORWARD)
+            linear_forward_rows(n->out, (size_t)w->rows, w->out, x->out, (size_t)w->columns, positions, w->rows,
+                                w->columns, sequence_graph.inputs_transposed);
+        else
+            linear_backward_positions(rows_of(x->grad, w->columns), w->grad, w->out, rows_of(x->out, w->columns),
+                                      rows_of(n->grad, w->rows), positions, w->rows, w->columns, n->last_rows);
         break;
     }
-    case OP_ADD: {
-        double *grad_b = input_of(n, 1)->grad;
-        vector_add(x->grad, x->grad, n->grad, n->rows * n->columns);
-        vector_add(grad_b, grad_b, n->grad, n->rows * n->columns);
+    case OP_ADD: { /* local gradients 1 and 1, into two separate arrays */
+        sequence_node *y = input_of(n, 1);
+        const int count = n->rows * width;
+        if (pass == FORWARD)
+            vector_add(n->out, x->out, y->out, count);
+        else {
+            vector_add(x->grad, x->grad, n->grad, count);
+            vector_add(y->grad, y->grad, n->grad, count);
+        }
         break;
     }
     case OP_RELU:
-        relu_backward_positions(rows_of(x->grad, n->columns), rows_of(n->grad, n->columns), rows_of(x->out, n->columns),
-                                positions, n->columns);
+        if (pass == FORWARD)
+            relu_forward_positions(rows_of(n->out, width), rows_of(x->out, width), positions, width);
+        else
+            relu_backward_positions(rows_of(x->grad, width), rows_of(n->grad, width), rows_of(x->out, width), positions,
+                                    width);
         break;
-    case OP_CROSS_ENTROPY:
-        cross_entropy_backward_positions(rows_of(x->grad, x->columns), rows_of(n->saved, x->columns), positions,
-                                         x->columns, n->losses, rows_of(n->grad, 1));
+    case OP_CROSS_ENTROPY: /* [T] from the logits [T][vocab]; saved: their exps */
+        if (pass == FORWARD)
+            cross_entropy_forward_positions(n->out, rows_of(x->out, x->columns), rows_of(n->saved, x->columns),
+                                            sequence_graph.tokens + 1, positions, x->columns, n->losses);
+        else
+            cross_entropy_backward_positions(rows_of(x->grad, x->columns), rows_of(n->saved, x->columns), positions,
+                                             x->columns, n->losses, rows_of(n->grad, 1));
         break;
-    case OP_MEAN: {
-        const double share = mean_backward(positions, n->grad[0]);
-        for (int p = 0; p < positions; p++)
-            x->grad[p] += share;
+    case OP_MEAN:
+        if (pass == FORWARD)
+            n->out[0] = mean_forward(x->out, positions);
+        else {
+            const double share = mean_backward(positions, n->grad[0]);
+            for (int p = 0; p < positions; p++)
+                x->grad[p] += share;
+        }
         break;
-    }
     }
 }
 
@@ -385,7 +391,7 @@ static inline void node_backward(const sequence_node *n)
 static inline double sequence_walk_forward(void)
 {
     for (size_t id = 0; id < sequence_graph.node_count; id++)
-        node_forward(&sequence_graph.nodes[id]);
+        node_pass(&sequence_graph.nodes[id], FORWARD);
     return sequence_graph.nodes[sequence_graph.node_count - 1].out[0];
 }
 
@@ -397,7 +403,7 @@ static inline void sequence_walk_backward(void)
 {
     sequence_graph.nodes[sequence_graph.node_count - 1].grad[0] = 1.0;
     for (size_t id = sequence_graph.node_count; id-- > 0;)
-        node_backward(&sequence_graph.nodes[id]);
+        node_pass(&sequence_graph.nodes[id], BACKWARD);
 }
 
 KERNEL_PATH_AVX2 static void sequence_backward_avx2(void) { sequence_walk_backward(); }
