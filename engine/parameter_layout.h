@@ -1,7 +1,8 @@
 /* parameter_layout.h: where each weight matrix sits in the model's one array
  * of parameters, in the spec's creation order (its parameter table), written
  * once. model.c creates the parameters in this order; floor, the coarse
- * graph and the gradient check find a matrix with model_matrix_offset.
+ * and sequence graphs and the gradient check find a matrix with
+ * model_matrix_offset.
  *
  *   wte [vocab][embd], wpe [block][embd], lm_head [vocab][embd], then per
  *   layer wq, wk, wv, wo [embd][embd], fc1 [4 embd][embd], fc2 [embd][4 embd]. */
@@ -56,6 +57,18 @@ static inline size_t model_matrix_offset_at(const model_shape *shape, int index)
 static inline size_t model_matrix_offset(const model_shape *shape, int layer, model_matrix matrix)
 {
     return model_matrix_offset_at(shape, model_matrix_index(layer, matrix));
+}
+
+/* Rows and columns of the matrix of creation index `index`. */
+static inline void model_matrix_size(const model_shape *shape, int index, int *rows, int *columns)
+{
+    static const int rows_times_embd[MODEL_LAYER_MATRICES] = {1, 1, 1, 1, 4, 1};
+    static const int columns_times_embd[MODEL_LAYER_MATRICES] = {1, 1, 1, 1, 1, 4};
+    const int which = (index - MATRIX_WQ) % MODEL_LAYER_MATRICES;
+    *rows = index == MATRIX_WPE ? shape->block_size
+            : index < MATRIX_WQ ? shape->vocab_size
+                                : rows_times_embd[which] * shape->n_embd;
+    *columns = index < MATRIX_WQ ? shape->n_embd : columns_times_embd[which] * shape->n_embd;
 }
 
 #endif

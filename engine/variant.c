@@ -18,6 +18,7 @@ const char *variant_graph_name(variant_graph graph)
     case GRAPH_SCALAR: return "scalar";
     case GRAPH_FUSED: return "fused";
     case GRAPH_COARSE: return "coarse";
+    case GRAPH_SEQUENCE: return "sequence";
     case GRAPH_NONE: break;
     }
     return "none";

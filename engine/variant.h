@@ -95,8 +95,10 @@ typedef struct model model;
 typedef enum variant_sort { SORT_NONE, SORT_RECURSIVE, SORT_ITERATIVE } variant_sort;
 /* Which graph a variant builds (VARIANT_GRAPH): the reference's scalar graph,
  * the scalar graph with each linear output one node (the spec's "fused"
- * figures), a graph of vector operations (coarse_graph.h), or none. */
-typedef enum variant_graph { GRAPH_NONE, GRAPH_SCALAR, GRAPH_FUSED, GRAPH_COARSE } variant_graph;
+ * figures), a graph of one position's vector operations (coarse_graph.h), a
+ * graph of whole-sequence operations, each over all of a step's positions
+ * (variants/sequence.c), or none. */
+typedef enum variant_graph { GRAPH_NONE, GRAPH_SCALAR, GRAPH_FUSED, GRAPH_COARSE, GRAPH_SEQUENCE } variant_graph;
 
 /* The largest tolerance a variant may declare: what the spec allows a
  * reordered sum over a run (engine/variant_contract.h enforces it). */
@@ -145,7 +147,7 @@ typedef struct microgpt_variant {
     double (*probe)(probe_op op, const double *inputs, double *gradients);
 } microgpt_variant;
 
-/* "recursive", "iterative", "none"; "scalar", "fused", "coarse", "none". */
+/* "recursive", "iterative", "none"; "scalar", "fused", "coarse", "sequence", "none". */
 const char *variant_sort_name(variant_sort sort);
 const char *variant_graph_name(variant_graph graph);
 

@@ -64,13 +64,14 @@ _Static_assert(VARIANT_SORT == SORT_RECURSIVE || VARIANT_SORT == SORT_ITERATIVE 
 
 /* Which graph it builds: GRAPH_SCALAR (the reference's: tests/test_run.c
  * holds its sizes to the spec's), GRAPH_FUSED (linear outputs fused: the
- * spec's fused figures), GRAPH_COARSE or GRAPH_NONE. */
+ * spec's fused figures), GRAPH_COARSE (one position's vector operations),
+ * GRAPH_SEQUENCE (whole-sequence operations) or GRAPH_NONE. */
 #ifndef VARIANT_GRAPH
-#error "contract: #define VARIANT_GRAPH GRAPH_SCALAR, GRAPH_FUSED, GRAPH_COARSE or GRAPH_NONE"
+#error "contract: #define VARIANT_GRAPH GRAPH_SCALAR, GRAPH_FUSED, GRAPH_COARSE, GRAPH_SEQUENCE or GRAPH_NONE"
 #endif
 _Static_assert(VARIANT_GRAPH == GRAPH_SCALAR || VARIANT_GRAPH == GRAPH_FUSED || VARIANT_GRAPH == GRAPH_COARSE ||
-                   VARIANT_GRAPH == GRAPH_NONE,
-               "contract: VARIANT_GRAPH is GRAPH_SCALAR, GRAPH_FUSED, GRAPH_COARSE or GRAPH_NONE");
+                   VARIANT_GRAPH == GRAPH_SEQUENCE || VARIANT_GRAPH == GRAPH_NONE,
+               "contract: VARIANT_GRAPH is GRAPH_SCALAR, GRAPH_FUSED, GRAPH_COARSE, GRAPH_SEQUENCE or GRAPH_NONE");
 
 /* ---- who owns what ----
  * A value_t is a handle to one scalar of the graph; the variant's storage

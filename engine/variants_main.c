@@ -15,7 +15,7 @@ static void usage(void)
     printf("usage: %s [--json] [--help]\n"
            "Lists every variant of this build with its facts: tolerance (0: bit-exact with the\n"
            "reference), negative control, topological sort (recursive, iterative, none), graph\n"
-           "(scalar, fused, coarse, none) and description.\n"
+           "(scalar, fused, coarse, sequence, none) and description.\n"
            "  --json   one JSON array of objects with the keys name, tolerance, expected_wrong,\n"
            "           sort, graph, description\n"
            "Exit status: 0 on success, 2 on bad input.\n",

@@ -2,8 +2,9 @@
  * over plain arrays (llm.c style: each layer a forward/backward pair), the
  * lower bound the graph strategies are measured against. The kernels, and
  * why they reproduce the reference bit for bit, are in exact_kernels.h.
- * This file runs them a layer at a time over all the step's positions, so
- * that each weight matrix is read once per layer, not once per position:
+ * This file runs them a layer at a time over all the step's positions
+ * (kernels/sequence_layers.h, which sequence's nodes run too), so that each
+ * weight matrix is read once per layer, not once per position:
  * forward, layer by layer (a position's values do not depend on the order
  * they are computed in); backward, the lm_head, then the layers from the
  * last, then the embedding, each over the positions last to first. Every
@@ -29,6 +30,7 @@
 #include "kernels/exact_kernels.h"
 #include "graph/plain_values.h"
 #include "kernels/kernel_path.h"
+#include "kernels/sequence_layers.h"
 #include "variant.h"
 
 /* One position's activations, per layer where there are layers. */
@@ -37,14 +39,10 @@ typedef struct layer_saved {
     double *attention_exp, *attention_weight;     /* [head][position t <= p] */
     double *attention_total;                      /* [head] */
     double *attended, *residual, *normed2, *hidden, *activated, *output;
-    rmsnorm_saved norm1, norm2;
 } layer_saved;
 
 typedef struct position_saved {
-    int token;
     double *embedding, *logits_exp;
-    rmsnorm_saved norm0;
-    cross_entropy_saved loss;
     layer_saved *layers;
 } position_saved;
 
@@ -61,11 +59,12 @@ static struct {
     /* [position][n_embd], [position][4 n_embd] for hidden and activated, [position][vocab] for the logits */
     double *grad_x, *grad_residual, *grad_normed, *grad_query, *grad_attended, *grad_hidden, *grad_activated,
         *grad_logits;
-    double *grad_weights, *grad_exp;       /* [position]: one head's scratch */
-    int *targets;                          /* [position] */
-    size_t position_stride;                /* doubles between two positions' saved blocks */
-    const double **key_rows, **value_rows; /* [position]: one head's slices, for the kernels */
-    double **grad_key_rows, **grad_value_rows;
+    int *tokens, *targets;             /* [position] */
+    rmsnorm_saved *norms;              /* [1 + 2 layers][position]: the embedding's, then each layer's two */
+    cross_entropy_saved *losses_saved; /* [position] */
+    double *losses;                    /* [position] */
+    size_t position_stride;            /* doubles between two positions' saved blocks */
+    head_rows rows;                    /* one head's slices, for the kernels */
 } floor_state;
 
 /* The weight matrices and their gradients, where parameter_layout.h puts
@@ -158,13 +157,19 @@ static void floor_allocate(const model_shape *shape)
     floor_state.grad_hidden = calloc_checked(block * 4 * embd, sizeof(double));
     floor_state.grad_activated = calloc_checked(block * 4 * embd, sizeof(double));
     floor_state.grad_logits = calloc_checked(block * vocab, sizeof(double));
-    floor_state.grad_weights = calloc_checked(block, sizeof(double));
-    floor_state.grad_exp = calloc_checked(block, sizeof(double));
+    floor_state.tokens = calloc_checked(block, sizeof(int));
     floor_state.targets = calloc_checked(block, sizeof(int));
-    floor_state.key_rows = calloc_checked(block, sizeof *floor_state.key_rows);
-    floor_state.value_rows = calloc_checked(block, sizeof *floor_state.value_rows);
-    floor_state.grad_key_rows = calloc_checked(block, sizeof *floor_state.grad_key_rows);
-    floor_state.grad_value_rows = calloc_checked(block, sizeof *floor_state.grad_value_rows);
+    floor_state.norms = calloc_checked((1 + 2 * layers) * block, sizeof *floor_state.norms);
+    floor_state.losses_saved = calloc_checked(block, sizeof *floor_state.losses_saved);
+    floor_state.losses = calloc_checked(block, sizeof(double));
+    head_rows_allocate(&floor_state.rows, shape->block_size);
+}
+
+/* The rmsnorms' saved values: the embedding's (layer -1), or layer l's
+ * first or second. */
+static inline rmsnorm_saved *floor_norms(int layer, int second)
+{
+    return floor_state.norms + (size_t)(layer < 0 ? 0 : 1 + 2 * layer + second) * floor_state.shape.block_size;
 }
 
 /* The memory of floor_allocate, and the parameters' gradients (variant.h,
@@ -176,42 +181,43 @@ static double variant_step_bytes(const model_shape *shape)
     const double parameters = (double)model_shape_parameter_count(shape);
     const double scratch = (double)FORWARD_GROUP * 4 * embd;
     const double activations =
-        block * ((double)floor_position_doubles(shape) + 2 * layers * embd + 13 * embd + shape->vocab_size + 2) +
-        block * sizeof(int) / sizeof(double);
-    const double tables = block * (sizeof(position_saved) + layers * sizeof(layer_saved) + 4 * sizeof(double *));
-    return (parameters + scratch + activations) * sizeof(double) + tables;
+        block * ((double)floor_position_doubles(shape) + 2 * layers * embd + 13 * embd + shape->vocab_size + 1) +
+        2 * block * sizeof(int) / sizeof(double);
+    const double tables = block * (sizeof(position_saved) + layers * sizeof(layer_saved) +
+                                   (1 + 2 * layers) * sizeof(rmsnorm_saved) + sizeof(cross_entropy_saved));
+    return (parameters + scratch + activations) * sizeof(double) + tables + head_rows_bytes(shape->block_size);
 }
 
-/* Points the row tables at head h's slices of layer l's keys and values, and
- * of their gradients, for positions 0..position. */
-static void floor_head_rows(int l, int h, int position)
+/* Layer l's attention over its positions: its rows in the saved blocks. */
+static attention_positions floor_attention(int l, int positions)
 {
-    const int embd = floor_state.shape.n_embd, head_dim = embd / floor_state.shape.n_head;
-    const size_t block = (size_t)floor_state.shape.block_size;
-    for (int t = 0; t <= position; t++) {
-        const layer_saved *a = &floor_state.saved[t].layers[l];
-        size_t offset = ((size_t)l * block + t) * embd + (size_t)h * head_dim;
-        floor_state.key_rows[t] = a->key + h * head_dim;
-        floor_state.value_rows[t] = a->value + h * head_dim;
-        floor_state.grad_key_rows[t] = floor_state.grad_keys + offset;
-        floor_state.grad_value_rows[t] = floor_state.grad_values + offset;
-    }
+    const model_shape *shape = &floor_state.shape;
+    const size_t e = (size_t)shape->n_embd, stride = floor_state.position_stride;
+    const size_t layer_rows = (size_t)l * shape->block_size * e;
+    layer_saved *first = &floor_state.saved[0].layers[l];
+#define SAVED(member) ((position_rows){first->member, stride})
+#define ROWS(array) ((position_rows){(array), e})
+    return (attention_positions){.query = SAVED(query),
+                                 .key = SAVED(key),
+                                 .value = SAVED(value),
+                                 .out = SAVED(attended),
+                                 .grad_query = ROWS(floor_state.grad_query),
+                                 .grad_key = ROWS(floor_state.grad_keys + layer_rows),
+                                 .grad_value = ROWS(floor_state.grad_values + layer_rows),
+                                 .grad_out = ROWS(floor_state.grad_attended),
+                                 .exp = SAVED(attention_exp),
+                                 .weight = SAVED(attention_weight),
+                                 .total = SAVED(attention_total),
+                                 .head_stride = (size_t)shape->block_size,
+                                 .positions = positions,
+                                 .n_head = shape->n_head,
+                                 .head_dim = shape->n_embd / shape->n_head,
+                                 .inverse_scale = floor_state.constants.inverse_scale};
+#undef ROWS
+#undef SAVED
 }
 
 /* ---- forward ---- */
-
-static void attention_forward(layer_saved *a, int l, int position)
-{
-    const int heads = floor_state.shape.n_head, block = floor_state.shape.block_size;
-    const int head_dim = floor_state.shape.n_embd / heads;
-    for (int h = 0; h < heads; h++) {
-        floor_head_rows(l, h, position);
-        a->attention_total[h] =
-            attention_head_forward(a->attended + h * head_dim, a->query + h * head_dim, floor_state.key_rows,
-                                   floor_state.value_rows, position + 1, head_dim, floor_state.constants.inverse_scale,
-                                   a->attention_exp + (size_t)h * block, a->attention_weight + (size_t)h * block);
-    }
-}
 
 /* A linear over a step's positions, the positions in the lanes
  * (exact_kernels.h), with floor's scratch. */
@@ -226,39 +232,39 @@ static void layer_forward(int l, int positions)
     const size_t stride = floor_state.position_stride;
     floor_layer_weights w = floor_layer(l);
     layer_saved *first = &floor_state.saved[0].layers[l];
-#define EACH_POSITION                                                                                                  \
-    for (int p = 0; p < positions; p++)                                                                                \
-        for (layer_saved *a = &floor_state.saved[p].layers[l]; a; a = NULL)
-    EACH_POSITION rmsnorm_forward(a->normed, a->input, embd, inverse_n, &a->norm1);
-    LINEAR_FORWARD(first->query, stride, w.wq, first->normed, stride, positions, embd, embd);
-    LINEAR_FORWARD(first->key, stride, w.wk, first->normed, stride, positions, embd, embd);
-    LINEAR_FORWARD(first->value, stride, w.wv, first->normed, stride, positions, embd, embd);
-    for (int p = 0; p < positions; p++)
-        attention_forward(&floor_state.saved[p].layers[l], l, p);
+#define SAVED(member) ((position_rows){first->member, stride})
+    rmsnorm_forward_positions(SAVED(normed), SAVED(input), positions, embd, inverse_n, floor_norms(l, 0));
+    qkv_forward_positions(SAVED(query), SAVED(key), SAVED(value), w.wq, w.wk, w.wv, SAVED(normed), positions, embd,
+                          floor_state.inputs_transposed);
+    attention_positions attention = floor_attention(l, positions);
+    attention_forward_positions(&attention, &floor_state.rows);
     LINEAR_FORWARD(first->residual, stride, w.wo, first->attended, stride, positions, embd, embd);
-    EACH_POSITION
-    {
-        vector_add(a->residual, a->residual, a->input, embd);
-        rmsnorm_forward(a->normed2, a->residual, embd, inverse_n, &a->norm2);
-    }
+    for (int p = 0; p < positions; p++)
+        vector_add(position_row(SAVED(residual), p), position_row(SAVED(residual), p), position_row(SAVED(input), p),
+                   embd);
+    rmsnorm_forward_positions(SAVED(normed2), SAVED(residual), positions, embd, inverse_n, floor_norms(l, 1));
     LINEAR_FORWARD(first->hidden, stride, w.fc1, first->normed2, stride, positions, 4 * embd, embd);
-    EACH_POSITION for (int i = 0; i < 4 * embd; i++) a->activated[i] = a->hidden[i] > 0.0 ? a->hidden[i] : 0.0;
+    relu_forward_positions(SAVED(activated), SAVED(hidden), positions, 4 * embd);
     LINEAR_FORWARD(first->output, stride, w.fc2, first->activated, stride, positions, embd, 4 * embd);
-    EACH_POSITION vector_add(a->output, a->output, a->residual, embd);
-#undef EACH_POSITION
+    for (int p = 0; p < positions; p++)
+        vector_add(position_row(SAVED(output), p), position_row(SAVED(output), p), position_row(SAVED(residual), p),
+                   embd);
+#undef SAVED
 }
 
 static inline double floor_forward(const model_shape *shape, const int *tokens, int positions)
 {
     const int embd = shape->n_embd, vocab = shape->vocab_size, layers = shape->n_layer;
+    const size_t stride = floor_state.position_stride;
     floor_weights g = floor_globals();
     floor_state.positions = positions;
-    for (int p = 0; p < positions; p++) {
-        position_saved *s = &floor_state.saved[p];
-        s->token = tokens[p];
-        vector_add(s->embedding, g.wte + (size_t)s->token * embd, g.wpe + (size_t)p * embd, embd);
-        rmsnorm_forward(s->layers[0].input, s->embedding, embd, floor_state.constants.inverse_n_embd, &s->norm0);
-    }
+    memcpy(floor_state.tokens, tokens, (size_t)positions * sizeof *tokens);
+    memcpy(floor_state.targets, tokens + 1, (size_t)positions * sizeof *tokens);
+    position_saved *first = &floor_state.saved[0];
+    embedding_forward_positions((position_rows){first->embedding, stride}, g.wte, g.wpe, tokens, positions, embd);
+    rmsnorm_forward_positions((position_rows){first->layers[0].input, stride},
+                              (position_rows){first->embedding, stride}, positions, embd,
+                              floor_state.constants.inverse_n_embd, floor_norms(-1, 0));
     for (int l = 0; l < layers; l++) {
         layer_forward(l, positions);
         if (l + 1 < layers)
@@ -267,16 +273,12 @@ static inline double floor_forward(const model_shape *shape, const int *tokens, 
                        (size_t)embd * sizeof(double));
     }
     /* the logits in place of their exps, which cross_entropy_forward writes over them */
-    position_saved *first = &floor_state.saved[0];
-    LINEAR_FORWARD(first->logits_exp, floor_state.position_stride, g.lm_head, first->layers[layers - 1].output,
-                   floor_state.position_stride, positions, vocab, embd);
-    double losses_total = 0.0;
-    for (int p = 0; p < positions; p++) {
-        position_saved *s = &floor_state.saved[p];
-        double position_loss = cross_entropy_forward(s->logits_exp, vocab, tokens[p + 1], s->logits_exp, &s->loss);
-        losses_total = p == 0 ? position_loss + 0.0 : losses_total + position_loss;
-    }
-    return losses_total * (1.0 / (double)positions);
+    const position_rows logits = {first->logits_exp, stride};
+    LINEAR_FORWARD(first->logits_exp, stride, g.lm_head, first->layers[layers - 1].output, stride, positions, vocab,
+                   embd);
+    cross_entropy_forward_positions(floor_state.losses, logits, logits, floor_state.targets, positions, vocab,
+                                    floor_state.losses_saved);
+    return mean_forward(floor_state.losses, positions);
 }
 
 /* The step's forward and backward, each compiled for AVX2 and for the
@@ -301,21 +303,6 @@ static inline value_t variant_loss(const model_shape *shape, const int *tokens, 
 
 /* ---- backward: the reference's order (exact_kernels.h) ---- */
 
-static void attention_backward(const layer_saved *a, int l, int position, const double *grad_attended,
-                               double *grad_query)
-{
-    const int heads = floor_state.shape.n_head, block = floor_state.shape.block_size;
-    const int head_dim = floor_state.shape.n_embd / heads;
-    for (int h = heads - 1; h >= 0; h--) {
-        floor_head_rows(l, h, position);
-        attention_head_backward(grad_attended + h * head_dim, a->query + h * head_dim, floor_state.key_rows,
-                                floor_state.value_rows, position + 1, head_dim, floor_state.constants.inverse_scale,
-                                a->attention_exp + (size_t)h * block, a->attention_weight + (size_t)h * block,
-                                a->attention_total[h], grad_query + h * head_dim, floor_state.grad_key_rows,
-                                floor_state.grad_value_rows, floor_state.grad_weights, floor_state.grad_exp);
-    }
-}
-
 /* Layer l over positions last to first. grad_x ([position][n_embd]): in,
  * the gradient of the layer's output; out, of its input. */
 static void layer_backward(int l, int positions)
@@ -331,35 +318,32 @@ static void layer_backward(int l, int positions)
     double *grad_query = floor_state.grad_query;
 #define SAVED(member) ((position_rows){first->member, stride})
 #define ROWS(array, width) ((position_rows){(array), (width)})
-#define EACH_POSITION                                                                                                  \
-    for (int p = positions - 1; p >= 0; p--)                                                                           \
-        for (const layer_saved *a = &floor_state.saved[p].layers[l]; a; a = NULL)
     /* output = mlp + residual: both get the output's gradient first */
     memcpy(grad_residual, grad_x, n * e * sizeof(double));
     memset(grad_activated, 0, n * 4 * e * sizeof(double));
     linear_backward_positions(ROWS(grad_activated, 4 * e), w.grad_fc2, w.fc2, SAVED(activated), ROWS(grad_x, e),
                               positions, embd, 4 * embd, NULL);
-    EACH_POSITION for (int i = 0; i < 4 * embd; i++) grad_hidden[p * 4 * e + i] =
-        (a->hidden[i] > 0.0 ? 1.0 : 0.0) * grad_activated[p * 4 * e + i];
+    memset(grad_hidden, 0, n * 4 * e * sizeof(double));
+    relu_backward_positions(ROWS(grad_hidden, 4 * e), ROWS(grad_activated, 4 * e), SAVED(hidden), positions, 4 * embd);
     memset(grad_normed, 0, n * e * sizeof(double));
     linear_backward_positions(ROWS(grad_normed, e), w.grad_fc1, w.fc1, SAVED(normed2), ROWS(grad_hidden, 4 * e),
                               positions, 4 * embd, embd, NULL);
-    EACH_POSITION rmsnorm_backward(grad_residual + p * e, grad_normed + p * e, a->residual, embd, inverse_n, &a->norm2);
+    rmsnorm_backward_positions(ROWS(grad_residual, e), ROWS(grad_normed, e), SAVED(residual), positions, embd,
+                               inverse_n, floor_norms(l, 1));
     /* residual = attention projection + input */
     memcpy(grad_x, grad_residual, n * e * sizeof(double));
     memset(grad_attended, 0, n * e * sizeof(double));
     linear_backward_positions(ROWS(grad_attended, e), w.grad_wo, w.wo, SAVED(attended), ROWS(grad_residual, e),
                               positions, embd, embd, NULL);
     memset(grad_query, 0, n * e * sizeof(double));
-    EACH_POSITION attention_backward(a, l, p, grad_attended + p * e, grad_query + p * e);
+    attention_positions attention = floor_attention(l, positions);
+    attention_backward_positions(&attention, &floor_state.rows);
     memset(grad_normed, 0, n * e * sizeof(double));
-    double *grad_keys = floor_state.grad_keys + (size_t)l * floor_state.shape.block_size * e;
-    double *grad_values = floor_state.grad_values + (size_t)l * floor_state.shape.block_size * e;
     qkv_backward_positions(ROWS(grad_normed, e), SAVED(normed), (linear_weights){w.wq, w.grad_wq},
-                           (linear_weights){w.wk, w.grad_wk}, (linear_weights){w.wv, w.grad_wv}, ROWS(grad_query, e),
-                           ROWS(grad_keys, e), ROWS(grad_values, e), positions, embd, floor_state.shape.n_head, 1);
-    EACH_POSITION rmsnorm_backward(grad_x + p * e, grad_normed + p * e, a->input, embd, inverse_n, &a->norm1);
-#undef EACH_POSITION
+                           (linear_weights){w.wk, w.grad_wk}, (linear_weights){w.wv, w.grad_wv}, attention.grad_query,
+                           attention.grad_key, attention.grad_value, positions, embd, floor_state.shape.n_head, 1);
+    rmsnorm_backward_positions(ROWS(grad_x, e), ROWS(grad_normed, e), SAVED(input), positions, embd, inverse_n,
+                               floor_norms(l, 0));
 #undef ROWS
 #undef SAVED
 }
@@ -368,34 +352,30 @@ static inline graph_size floor_backward(void)
 {
     const model_shape *shape = &floor_state.shape;
     const int embd = shape->n_embd, vocab = shape->vocab_size, positions = floor_state.positions;
-    const size_t e = (size_t)embd, v = (size_t)vocab;
+    const size_t e = (size_t)embd, v = (size_t)vocab, stride = floor_state.position_stride;
+    const position_saved *first = &floor_state.saved[0];
     floor_weights g = floor_globals();
     memset(floor_state.grad_keys, 0, (size_t)shape->n_layer * shape->block_size * e * sizeof(double));
     memset(floor_state.grad_values, 0, (size_t)shape->n_layer * shape->block_size * e * sizeof(double));
     /* loss = S * (1/n): each position's loss gets (1/n) * 1.0; through its
      * logits into lm_head and the last layer's output */
-    const double grad_loss = (1.0 / (double)positions) * 1.0;
-    for (int p = positions - 1; p >= 0; p--) {
-        const position_saved *s = &floor_state.saved[p];
-        cross_entropy_backward(floor_state.grad_logits + p * v, s->logits_exp, vocab, &s->loss, grad_loss);
-        floor_state.targets[p] = s->loss.target;
-    }
+    double grad_loss = mean_backward(positions, 1.0);
+    cross_entropy_backward_positions((position_rows){floor_state.grad_logits, v},
+                                     (position_rows){first->logits_exp, stride}, positions, vocab,
+                                     floor_state.losses_saved, (position_rows){&grad_loss, 0});
     memset(floor_state.grad_x, 0, (size_t)positions * e * sizeof(double));
-    linear_backward_positions(
-        (position_rows){floor_state.grad_x, e}, g.grad_lm_head, g.lm_head,
-        (position_rows){floor_state.saved[0].layers[shape->n_layer - 1].output, floor_state.position_stride},
-        (position_rows){floor_state.grad_logits, v}, positions, vocab, embd, floor_state.targets);
+    linear_backward_positions((position_rows){floor_state.grad_x, e}, g.grad_lm_head, g.lm_head,
+                              (position_rows){first->layers[shape->n_layer - 1].output, stride},
+                              (position_rows){floor_state.grad_logits, v}, positions, vocab, embd, floor_state.targets);
     for (int l = shape->n_layer - 1; l >= 0; l--)
         layer_backward(l, positions);
-    for (int p = positions - 1; p >= 0; p--) {
-        const position_saved *s = &floor_state.saved[p];
-        double *grad_embedding = floor_state.grad_residual;
-        memset(grad_embedding, 0, e * sizeof(double));
-        rmsnorm_backward(grad_embedding, floor_state.grad_x + p * e, s->embedding, embd,
-                         floor_state.constants.inverse_n_embd, &s->norm0);
-        vector_add(g.grad_wte + (size_t)s->token * embd, g.grad_wte + (size_t)s->token * embd, grad_embedding, embd);
-        vector_add(g.grad_wpe + (size_t)p * embd, g.grad_wpe + (size_t)p * embd, grad_embedding, embd);
-    }
+    double *grad_embedding = floor_state.grad_residual;
+    memset(grad_embedding, 0, (size_t)positions * e * sizeof(double));
+    rmsnorm_backward_positions((position_rows){grad_embedding, e}, (position_rows){floor_state.grad_x, e},
+                               (position_rows){first->embedding, stride}, positions, embd,
+                               floor_state.constants.inverse_n_embd, floor_norms(-1, 0));
+    embedding_backward_positions(g.grad_wte, g.grad_wpe, (position_rows){grad_embedding, e}, floor_state.tokens,
+                                 positions, embd);
     /* No graph: no nodes, no edges; the memory is the activations kept. */
     graph_size size = {.bytes = (size_t)positions * floor_state.position_bytes};
     return size;
@@ -430,13 +410,12 @@ static inline void graph_destroy(void)
     free(floor_state.grad_attended);
     free(floor_state.grad_hidden);
     free(floor_state.grad_activated);
-    free(floor_state.grad_weights);
-    free(floor_state.grad_exp);
     free(floor_state.grad_logits);
+    free(floor_state.tokens);
     free(floor_state.targets);
-    free(floor_state.key_rows);
-    free(floor_state.value_rows);
-    free(floor_state.grad_key_rows);
-    free(floor_state.grad_value_rows);
+    free(floor_state.norms);
+    free(floor_state.losses_saved);
+    free(floor_state.losses);
+    head_rows_free(&floor_state.rows);
     memset(&floor_state, 0, sizeof floor_state);
 }

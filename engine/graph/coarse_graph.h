@@ -218,18 +218,6 @@ static inline void node_input(coarse_graph *g, uint32_t node, uint32_t input)
     g->nodes[node].input_count++;
 }
 
-/* Rows and columns of the matrix of creation index `index` (parameter_layout.h). */
-static void matrix_size(const model_shape *s, int index, int *rows, int *columns)
-{
-    static const int rows_times_embd[MODEL_LAYER_MATRICES] = {1, 1, 1, 1, 4, 1};
-    static const int columns_times_embd[MODEL_LAYER_MATRICES] = {1, 1, 1, 1, 1, 4};
-    const int which = (index - MATRIX_WQ) % MODEL_LAYER_MATRICES;
-    *rows = index == MATRIX_WPE ? s->block_size
-            : index < MATRIX_WQ ? s->vocab_size
-                                : rows_times_embd[which] * s->n_embd;
-    *columns = index < MATRIX_WQ ? s->n_embd : columns_times_embd[which] * s->n_embd;
-}
-
 /* A linear's blocked weights in coarse_scratch.blocked, NULL for wte, wpe. */
 static double *matrix_blocked(const model_shape *s, int index)
 {
@@ -342,7 +330,7 @@ static void coarse_graph_build(coarse_graph *g, int positions)
         node_at(g, id)->x = plain_parameters.data + at; /* a leaf's x and grad_x are its matrix */
         node_at(g, id)->grad_x = plain_parameters.grad + at;
         node_at(g, id)->blocked = matrix_blocked(shape, matrix);
-        matrix_size(shape, matrix, &node_at(g, id)->rows, &node_at(g, id)->columns);
+        model_matrix_size(shape, matrix, &node_at(g, id)->rows, &node_at(g, id)->columns);
         g->parameter_nodes[matrix] = id;
     }
     uint32_t *losses = g->loss_ids;
