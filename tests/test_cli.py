@@ -403,7 +403,7 @@ class SharedOptionRules(unittest.TestCase):
         for facts in variants:
             self.assertEqual(set(facts), {"name", "tolerance", "expected_wrong", "sort", "graph", "description"})
             self.assertIn(facts["sort"], ("recursive", "iterative", "none"))
-            self.assertIn(facts["graph"], ("scalar", "fused", "coarse", "none"))
+            self.assertIn(facts["graph"], ("scalar", "fused", "coarse", "sequence", "none"))
         self.assert_refused(run("microgpt-variants", "--yaml"), "microgpt-variants",
                             "unknown option '--yaml' (see --help)")
 

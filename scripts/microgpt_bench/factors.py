@@ -4,7 +4,7 @@ one before it, and side links off the chain. A link's factor is the time of
 its first variant over its second's in the same round, summarised by the
 median and range over the rounds. At the reference size the times are the
 `make bench` rounds'; at the sweep's largest common size the chain is timed
-here, one harness process per round, with the PyTorch and Rust rows after it."""
+here, one harness process per round, with the PyTorch rows after it."""
 import collections
 import os
 
@@ -68,14 +68,15 @@ def times_at_reference(all_rows, run_json):
 
 def time_large(programs, data, rounds, steps, variants, work_dir, timeout=None):
     """The chain at the large size: per round, one harness process running every
-    variant (order rotated), then the PyTorch and Rust rows. {key: [s/step by round]}."""
+    variant (order rotated), then the PyTorch rows (Rust's naive would take minutes
+    a round here: the languages are compared at the reference size). {key: [s/step by round]}."""
     shape = SIZES["large"]["shape"]
-    keys = list(variants) + list(TORCH_ROWS) + ["rust_naive", "rust_both"]
+    keys = list(variants) + list(TORCH_ROWS)
     times = {key: [] for key in keys}
     for index in range(rounds):
         order = variants[index % len(variants):] + variants[:index % len(variants)]
         label = f"[speed factors, {SIZES['large']['label']}, round {index + 1}/{rounds}]"
-        log(f"{label} {' '.join(order)}, {steps} steps each, then PyTorch and Rust ...")
+        log(f"{label} {' '.join(order)}, {steps} steps each, then PyTorch ...")
         outcome, result = runner.run_harness(programs.bench, order, os.path.join(work_dir, f"large-{index}"), data,
                                              ["--sweep", "--steps", str(steps), "--benchmark_min_time=0",
                                               *runner.shape_arguments(shape)], timeout)

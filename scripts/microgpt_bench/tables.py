@@ -6,7 +6,7 @@ and at most five findings; docs/results.md the full table with its notes,
 the speed factors, the sweep and the crossover."""
 import math
 
-from . import factors, rows
+from . import factors, rows, runner
 from .util import MISSING, format_instructions, format_ratio, format_seconds, format_time, markdown_table, \
     measured_line, number, round_ratios, short_shape, spread, tie_groups
 
@@ -134,7 +134,7 @@ def factors_tables(document):
             cells += [format_seconds(spread(values or []) and spread(values).median),
                       "1×" if key == "torch_sequence" else format_ratio(torch)]
         if any(c != MISSING for c in cells[::2]):
-            body.append([f"`{key}`" if key in factors.CHAIN or "_" not in key or key == "arena_fused" else key] + cells)
+            body.append([runner.BASELINE_BY_KEY[key].label if key in runner.BASELINE_BY_KEY else f"`{key}`"] + cells)
     lines += ["", "Time per step, and PyTorch's whole-sequence time over the row's in the same round (above 1×: "
               "faster than PyTorch):", ""]
     lines += markdown_table(["row"] + [c for k in sizes for c in (f"{factors.SIZES[k]['label']}", "vs PyTorch")], body)
