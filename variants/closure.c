@@ -17,7 +17,7 @@
 
 typedef struct closure_node closure_node;
 struct closure_node {
-    node node; /* first: the sort and the storage take it as a node */
+    node node; /* first: the sort and the storage take it as a node; its local_grads stay unused */
     /* adds out's gradient contributions into its children */
     void (*backward)(const closure_node *out);
     double exponent; /* pow's: captured at forward */

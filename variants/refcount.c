@@ -23,25 +23,18 @@ typedef struct counted_node {
 
 static struct {
     size_t step_nodes_alive, parameters_alive;
-    size_t step_bytes_alive;
     node_list dying; /* the free cascade's work stack, reused (CPython's trashcan) */
 } refcount_graph;
 
 static inline counted_node *counted(node *v) { return (counted_node *)(void *)v; }
 
-static inline size_t node_bytes(const node *v)
-{
-    return sizeof(counted_node) + (v->child_count > 2 ? v->child_count * (sizeof(node *) + sizeof(double)) : 0);
-}
-
+/* The scalar graph's nodes have at most two children, inline: no wide
+ * nodes (a fused linear) here. */
 static inline counted_node *counted_node_create(double data, uint32_t child_count)
 {
+    assert(child_count <= 2);
     counted_node *v = malloc_checked(sizeof *v);
     node_init(&v->node, data, child_count);
-    if (child_count > 2) {
-        v->node.children = malloc_checked(child_count * sizeof *v->node.children);
-        v->node.local_grads = malloc_checked(child_count * sizeof *v->node.local_grads);
-    }
     /* Nobody holds it yet: the op making it links it into a parent or the
      * model stores it before the layer returns (variant_contract.h). */
     v->references = 0;
@@ -53,7 +46,6 @@ static inline node *node_create(double data, uint32_t child_count)
 {
     counted_node *v = counted_node_create(data, child_count);
     refcount_graph.step_nodes_alive++;
-    refcount_graph.step_bytes_alive += node_bytes(&v->node);
     return &v->node;
 }
 
@@ -85,16 +77,10 @@ __attribute__((noinline)) static void node_free_cascade(node *v)
         for (uint32_t c = 0; c < n->child_count; c++)
             if (--counted(n->children[c])->references == 0)
                 node_list_push(dying, n->children[c]);
-        if (counted(n)->parameter) {
+        if (counted(n)->parameter)
             refcount_graph.parameters_alive--;
-        } else {
+        else
             refcount_graph.step_nodes_alive--;
-            refcount_graph.step_bytes_alive -= node_bytes(n);
-        }
-        if (n->children != n->inline_children) {
-            free(n->children);
-            free(n->local_grads);
-        }
         free(counted(n));
     }
 }
@@ -107,7 +93,7 @@ static inline void node_released(node *v)
 }
 
 /* Read by backward: the step's nodes still alive then, reachable or not. */
-static inline size_t node_storage_step_bytes(void) { return refcount_graph.step_bytes_alive; }
+static inline size_t node_storage_step_bytes(void) { return refcount_graph.step_nodes_alive * sizeof(counted_node); }
 
 /* The model has dropped every slot of the step and its loss: the step's
  * nodes are already freed. What is left alive here has leaked. */
