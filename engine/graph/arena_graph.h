@@ -101,7 +101,7 @@ static inline node *node_create(double data, uint32_t child_count)
     return v;
 }
 
-/* A node's links, and the model's slots, cost nothing here (scalar_graph.h). */
+/* A node's links, and the model's slots, cost nothing here (scalar_node.h). */
 static inline void node_linked(node *v) { (void)v; }
 static inline void node_held(node *v) { (void)v; }
 static inline void node_released(node *v) { (void)v; }

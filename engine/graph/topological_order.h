@@ -1,7 +1,8 @@
 /* topological_order.h: the reference's order for backward over the scalar
- * graph (scalar_graph.h), whatever its storage: a depth-first search from the
- * loss that visits children in order and appends a node after its children,
- * by recursion (the reference's build_topo) or with an explicit stack. */
+ * graph (scalar_node.h), whatever its ops and storage: a depth-first search
+ * from the loss that visits children in order and appends a node after its
+ * children, by recursion (the reference's build_topo) or with an explicit
+ * stack. */
 #ifndef MICROGPT_TOPOLOGICAL_ORDER_H
 #define MICROGPT_TOPOLOGICAL_ORDER_H
 #ifndef MICROGPT_VARIANT_FILE
@@ -11,7 +12,7 @@
 #include <stdint.h>
 
 #include "call_stack.h"
-#include "scalar_graph.h"
+#include "scalar_node.h"
 
 /* The stack floor of the sorting thread (call_stack_floor), for the
  * recursive sort's check. The depth goes to scalar_graph.sort_depth. */
