@@ -7,6 +7,7 @@ import io
 import statistics
 
 from . import factors, rows
+from .runner import BASELINE_BY_KEY
 from .util import ResultsError, number
 
 PHASES = (("forward", "forward", "#4c72b0"), ("backward", "backward (incl. release)", "#dd8452"),
@@ -159,13 +160,13 @@ def speedup_factors(plt, document):
         for key, color in zip(factors.TORCH_ROWS, ("tab:purple", "tab:blue")):
             if key in times:
                 axes.axhline(times[key], linestyle="--", linewidth=0.9, color=color)
-                axes.text(len(factors.CHAIN_LINKS) - 0.5, times[key], key.replace("_", " ") + " (1 thread)",
+                axes.text(len(factors.CHAIN_LINKS) - 0.5, times[key], BASELINE_BY_KEY[key].label + ", 1 thread",
                           ha="right", va="bottom", fontsize=7.5, color=color)
         log_axes(axes, x=False)
         axes.set_xticks(range(len(factors.CHAIN_LINKS)))
         axes.set_xticklabels([f"{link.name}\n{link.first}\n→ {link.second}" for link in factors.CHAIN_LINKS],
                              fontsize=7)
-        known = [times[k] for k in times]
+        known = [times[k] for k in factors.CHAIN + factors.TORCH_ROWS if k in times]
         axes.set_ylim(min(known) / 3, max(known) * 2)
         axes.set_ylabel("time per training step (s), median of the rounds")
         whole = document["whole_chain"][size]

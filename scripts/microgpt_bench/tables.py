@@ -4,11 +4,9 @@ generated from a run's data (rows.py, speed_factors.json, the sweep's rows).
 README.md gets the variants table (from the registry), the headline table
 and at most five findings; docs/results.md the full table with its notes,
 the speed factors, the sweep and the crossover."""
-import math
-
 from . import factors, rows, runner
 from .util import MISSING, format_instructions, format_ratio, format_seconds, format_time, markdown_table, \
-    measured_line, number, round_ratios, short_shape, spread, tie_groups
+    measured_line, round_ratios, spread, tie_groups
 
 # The seed's published table (its "Python vs Rust" comparison), quoted to set ours beside it.
 SEED_ROWS = (("Original Python", "python_naive", "62.3 s"), ("Optimized Python", "python_both", "20.6 s"),
@@ -29,7 +27,7 @@ def variants_table(facts):
     def gradients(fact):
         if fact["expected_wrong"]:
             return "wrong, on purpose (negative control)"
-        return "bit-exact" if fact["tolerance"] == 0 else f"within {fact['tolerance']:g}"
+        return "bit-exact" if fact["tolerance"] == 0 else f"within {fact['tolerance']:.0e}".replace("e-0", "e-")
 
     return markdown_table(["variant", "what changes", "gradients"],
                           [[f"`{n}`", by_name[n]["description"], gradients(by_name[n])] for n in display_order(by_name)])
@@ -49,7 +47,7 @@ def headline_table(all_rows, settings):
         versus_python, _ = rows.speedups(row, all_rows, settings)
         body.append([row["version"], format_time(row["full_spread"], row["full_estimated"]),
                      "not a result" if rows.is_wrong(row["check"]) else format_ratio(versus_python),
-                     MISSING if row["nodes_per_step"] is None else number(row["nodes_per_step"]) + span(row, settings),
+                     MISSING if row["nodes_per_step"] is None else f"{row['nodes_per_step']:,.0f}" + span(row, settings),
                      format_instructions(row["instructions_per_step"]), row["status"]])
     return markdown_table(["version", f"time per {settings['steps']} steps", "vs Python", "graph nodes/step",
                            "instructions/step", "status"], body, "lrrrrl")
@@ -85,7 +83,7 @@ def notes(all_rows, run):
              f"- Times: median [min–max] over {settings['rounds']} rounds. A round runs every variant once, each in a "
              "fresh harness process (Google Benchmark), in an order rotated by one place each round; the time is the "
              f"training loop only. *unstable*: a coefficient of variation over the rounds above 10%.",
-             f"- Baselines (`baselines/`): Python and PyTorch ran in rounds 1 to {settings['baseline_rounds']}, "
+             f"- Baselines (`baselines/`): Python and PyTorch ran in the first {settings['baseline_rounds']} of the rounds, "
              + (f"all {steps} steps." if python_steps == steps else
                 f"the first {python_steps} steps; their {steps}-step time is that × {steps}/{python_steps} (est.), "
                 f"their losses and graph sizes over those steps.") + f" Rust ran in every round, all {steps} steps.",
@@ -146,66 +144,79 @@ def largest(entries):
     return max(measured, key=lambda e: e["median"]) if measured else None
 
 
+def faster(time_ratio):
+    """"1.88× faster" or "1.20× slower" from this row's time over the other's."""
+    return f"{1 / time_ratio:.2f}× faster" if time_ratio <= 1 else f"{time_ratio:.2f}× slower"
+
+
+def same_model(all_rows):
+    c_rows = [r for r in all_rows if r["kind"] == "c" and rows.is_result(r["check"])]
+    tolerant = [f"`{r['version']}`" for r in c_rows if r["check"] == rows.TOLERANT]
+    exact = [r["version"] for r in all_rows if r["kind"] == "baseline" and r["check"] == rows.EXACT]
+    near = [f"{r['version']} {r['status'].replace('within tol ', 'within ')}" for r in all_rows
+            if r["kind"] == "baseline" and r["check"] == rows.TOLERANT]
+    wrong = [f"`{r['version']}`" for r in all_rows if rows.is_wrong(r["check"])]
+    text = (f"**Every row trains the same model.** {len(c_rows) - len(tolerant)} of the {len(c_rows)} C variants" +
+            (f" and {', '.join(exact)}" if exact else "") + " reproduce the reference's losses bit for bit")
+    text += f"; {', '.join(tolerant)} reorder a sum and stay within their tolerance" if tolerant else ""
+    text += f"; {', '.join(near)}" if near else ""
+    text += (f". {', '.join(wrong)}, the seed's published stack backward, gets wrong gradients: its time is not a "
+             "result" if wrong else "")
+    return text + "."
+
+
+def speed_sources(document, counted):
+    """The chain's largest link, batching against the graph, and the side links of memory and dispatch."""
+    sizes = list(document["factors"])
+    named = {k: {f["link"]: f for f in document["factors"][k] + document["side_links"][k]} for k in sizes}
+    at = [f"at the {factors.SIZES[k]['label']}" for k in sizes]
+    text = "**Where the speed comes from.** The largest link of the chain is " + "; ".join(
+        f"{e['link']} {where} ({factor_text(e)})" for e, where in
+        zip((largest(document["factors"][k]) for k in sizes), at) if e) + "."
+    batch, graph = ([named[k].get(name) for k in sizes] for name in ("batching", "graph"))
+    if all(e and e["median"] for e in batch + graph):
+        less = {g["median"] < b["median"] for b, g in zip(batch, graph)}
+        text += (" Batching positions into whole-sequence nodes gives " + " and ".join(map(factor_text, batch)) +
+                 "; dropping the graph then gives " + " and ".join(map(factor_text, graph)) +
+                 (f", {'less' if less == {True} else 'more'} than batching" if len(less) == 1 else "") + ".")
+    out = [text]
+    side = [(named[k].get("reference counting"), named[k].get("dynamic dispatch")) for k in sizes]
+    naive = counted.get("naive", {}).get("instructions_per_step")
+    if all(link and link["median"] for pair in side for link in pair):
+        parts = []
+        for index, (variant, what) in enumerate((("refcount", "freeing each node when its last reference drops"),
+                                                 ("closure", "calling each node's backward through a pointer"))):
+            times = " and ".join(f"{1 / pair[index]['median']:.2f}×" for pair in side)
+            count = counted.get(variant, {}).get("instructions_per_step")
+            parts.append(f"{what} (`{variant}`) takes {times} naive's time " + " and ".join(at) +
+                         (f", with {count / naive:.2f}× its instructions" if count and naive else ""))
+        out.append("**Memory and dispatch, off the chain.** " + parts[0][0].upper() + parts[0][1:] + "; " + parts[1] + ".")
+    return out
+
+
+def seed_rows(all_rows, settings):
+    """The seed's four rows beside ours, or None without the Rust or Python rows."""
+    seed = [(rows.find(all_rows, key), quoted) for _, key, quoted in SEED_ROWS]
+    if not all(row for row, _ in seed):
+        return None
+    ours = [format_seconds(row["full_spread"].median) + (" (est.)" if row["full_estimated"] else "") for row, _ in seed]
+    rust_over_python = round_ratios(rows.comparable(seed[3][0], False), rows.comparable(seed[1][0], False))
+    both = rows.find(all_rows, "both")
+    both_over_rust = both and round_ratios(both["full"], seed[3][0]["full"])
+    return ("**The seed's table, every row training the same model.** Its Original Python, Optimized Python, Original "
+            "Rust and Optimized Rust (" + ", ".join(q for _, q in seed) + " for 1000 steps, the last with wrong "
+            f"gradients) become {', '.join(ours)} for {settings['steps']} steps here; Optimized Rust is "
+            f"{faster(rust_over_python.median)} than Optimized Python (the seed said 14× faster)" +
+            (f", and C's `both`, the same strategy, {faster(both_over_rust.median)} than Rust's" if both_over_rust
+             else "") + ".")
+
+
 def findings(all_rows, run, document, crossover_text):
     """At most five sentences about the run, every number from its data."""
-    out = []
-    c_rows = [r for r in all_rows if r["kind"] == "c" and rows.is_result(r["check"])]
-    tolerant = [r for r in c_rows if r["check"] == rows.TOLERANT]
-    baselines = [r for r in all_rows if r["kind"] == "baseline" and r["check"] in (rows.EXACT, rows.TOLERANT)]
-    exact_baselines = [r["version"] for r in baselines if r["check"] == rows.EXACT]
-    near = [r for r in baselines if r["check"] == rows.TOLERANT]
-    wrong = [r["version"] for r in all_rows if rows.is_wrong(r["check"])]
-    text = (f"**Every row trains the same model.** {len(c_rows) - len(tolerant)} of the {len(c_rows)} C variants"
-            + (f" and {', '.join(exact_baselines)}" if exact_baselines else "") + " reproduce the reference's losses "
-            "bit for bit")
-    if tolerant:
-        text += f"; {', '.join(r['version'] for r in tolerant)} reorder a sum and stay within their tolerance"
-    if near:
-        text += "; " + ", ".join(f"{r['version']} {r['status'].replace('within tol ', 'within ')}" for r in near)
-    if wrong:
-        text += f". {', '.join(wrong)}, the seed's published stack backward, gets wrong gradients: its time is not a result"
-    out.append(text + ".")
+    out = [same_model(all_rows)]
     if document:
-        sizes = list(document["factors"])
-        big = [largest(document["factors"][k]) for k in sizes]
-        named = {k: {f["link"]: f for f in document["factors"][k] + document["side_links"][k]} for k in sizes}
-        labels = [factors.SIZES[k]["label"] for k in sizes]
-        text = "**Where the speed comes from.** The largest link of the chain is " + "; ".join(
-            f"{e['link']} at the {label} ({factor_text(e)})" for e, label in zip(big, labels) if e) + "."
-        batch, graph = [[named[k].get(name) for k in sizes] for name in ("batching", "graph")]
-        if all(e and e["median"] for e in batch + graph):
-            compare = ["less" if g["median"] < b["median"] else "more" for b, g in zip(batch, graph)]
-            text += (" Batching positions into whole-sequence nodes gives " + " and ".join(map(factor_text, batch)) +
-                     "; dropping the graph then gives " + " and ".join(map(factor_text, graph)) +
-                     (f": the graph itself costs {compare[0]} than the per-position kernels' batching did"
-                      if len(set(compare)) == 1 else ", the graph's share depending on the size") + ".")
-        out.append(text)
-        side = [(k, named[k].get("reference counting"), named[k].get("dynamic dispatch")) for k in sizes]
-        counted = (run.instructions or {}).get("variants", {})
-        per_step = {v: counted.get(v, {}).get("instructions_per_step") for v in ("naive", "refcount", "closure")}
-        if all(rc and rc["median"] and dd and dd["median"] for _, rc, dd in side):
-            instr = [f" ({per_step[v] / per_step['naive']:.2f}× its instructions)" if per_step[v] and per_step["naive"]
-                     else "" for v in ("refcount", "closure")]
-            times = [" and ".join(f"{1 / link['median']:.2f}×" for link in column) for column in zip(*side)][1:]
-            out.append("**Memory and dispatch, off the chain.** Freeing each node when its last reference drops "
-                       f"(`refcount`) takes {times[0]} naive's time at the two sizes{instr[0]}; calling each node's "
-                       f"backward through a function pointer (`closure`) {times[1]}{instr[1]}.")
-    seed = [(label, rows.find(all_rows, key), quoted) for label, key, quoted in SEED_ROWS]
-    if all(row for _, row, _ in seed):
-        settings = run.run["settings"]
-        ours = [format_seconds(row["full_spread"].median) + (" (est.)" if row["full_estimated"] else "")
-                for _, row, _ in seed]
-        rust_vs_python = round_ratios(rows.comparable(seed[1][1], False), rows.comparable(seed[3][1], False))
-        both = rows.find(all_rows, "both")
-        c_vs_rust = both and round_ratios(both["full"], seed[3][1]["full"])
-        out.append("**The seed's table, every row training the same model.** Its Original Python, Optimized Python, "
-                   "Original Rust and Optimized Rust (" + ", ".join(q for _, _, q in seed) + f" for {settings['steps']} "
-                   "steps, the last with wrong gradients) become " + ", ".join(ours) + " here; Optimized Rust is "
-                   f"{format_ratio(rust_vs_python)} faster than Optimized Python (the seed said 14×)" +
-                   (f", and C's `both`, the same strategy, takes {1 / c_vs_rust.median:.2f}× Rust's time" if c_vs_rust
-                    else "") + ".")
-    if crossover_text:
-        out.append(crossover_text)
+        out += speed_sources(document, (run.instructions or {}).get("variants", {}))
+    out += [text for text in (seed_rows(all_rows, run.run["settings"]), crossover_text) if text]
     return out[:5]
 
 
@@ -214,11 +225,3 @@ def console_table(all_rows):
     return ["", f"{'version':<26} {'time (median)':>14}  status"] + [
         f"{r['version']:<26} {format_seconds(r['full_spread'] and r['full_spread'].median):>14}  {r['status']}"
         for r in all_rows] + [""]
-
-
-def slope_text(value):
-    return MISSING if value is None or math.isnan(value) else f"{value:.2f}"
-
-
-def short(shape):
-    return short_shape(shape[0], shape[2]) + (f", block {shape[3]}" if shape[3] != 16 else "")
