@@ -59,7 +59,8 @@ def render_bench(run_dir):
     if os.path.exists(os.path.join(run_dir, factors.FILE)):
         document = load_json(os.path.join(run_dir, factors.FILE))
         figures.append((speedup_factors(plt, document), ("speedup_factors.png",)))
-        outputs["speed_factors.md"] = "# Where the speed comes from\n\n" + "\n".join(tables.factors_tables(document)) + "\n"
+        outputs["speed_factors.md"] = "# Where the speed comes from\n\n" + "\n".join(
+            tables.factors_tables(document, run.instructions)) + "\n"
     outputs.update(render(plt, figures))
     return outputs
 
@@ -103,7 +104,7 @@ def documents(readme, bench_dir, sweep_dir, build_dir):
     if document:
         doc += ["## Where the speed comes from", "", "Each link of the chain changes one thing; its factor is the "
                 "time of its first variant over its second's in the same round, median [min–max] over the rounds "
-                f"([speed-factors.md](speed-factors.md)).", "", *tables.factors_tables(document), "",
+                "([speed-factors.md](speed-factors.md)).", "", *tables.factors_tables(document, run.instructions), "",
                 "![speed-up factors](../results/speedup_factors.png)", ""]
     if sweep_rows:
         doc += ["## How cost grows with the model's size", "", *sweep.table_lines(sweep_rows, sweep_run), "",

@@ -108,18 +108,27 @@ def factor_text(entry):
     return f"{entry['median']:.2f}×" + (f" [{entry['min']:.2f}–{entry['max']:.2f}]" if entry["ratios"] > 1 else "")
 
 
-def factors_tables(document):
-    """The chain, the side links and the rows' times at each size, Markdown."""
+def factors_tables(document, counts):
+    """The chain and the side links (time factors at each size, the
+    instruction factor at the reference size from the run's counts), and
+    the rows' times against PyTorch, Markdown."""
     sizes = list(document["factors"])
-    head = [f"{factors.SIZES[k]['label']}" for k in sizes]
+    head = [f"{factors.SIZES[k]['label']}" for k in sizes] + ["instructions, reference size"]
+    per_step = {k: v["instructions_per_step"] for part in ("variants", "baselines")
+                for k, v in (counts or {}).get(part, {}).items()}
+
+    def cells(part, index, entry):
+        first, second = per_step.get(entry["from"]), per_step.get(entry["to"])
+        return [factor_text(document[part][k] if index is None else document[part][k][index]) for k in sizes] + [
+            f"{first / second:.2f}×" if first and second else MISSING]
+
     lines = markdown_table(["link", "what changes", "variants", "accumulation order"] + head, [
-        [f["link"], f["change"], f"`{f['from']}` → `{f['to']}`", f["order"]] +
-        [factor_text(document["factors"][k][i]) for k in sizes] for i, f in enumerate(document["factors"][sizes[0]])] +
+        [f["link"], f["change"], f"`{f['from']}` → `{f['to']}`", f["order"]] + cells("factors", i, f)
+        for i, f in enumerate(document["factors"][sizes[0]])] +
         [["**whole chain**", "", f"`{factors.CHAIN[0]}` → `{factors.CHAIN[-1]}`", ""] +
-         [f"**{factor_text(document['whole_chain'][k])}**" for k in sizes]])
+         [f"**{c}**" for c in cells("whole_chain", None, document["whole_chain"][sizes[0]])]])
     lines += ["", "Off the chain:", ""] + markdown_table(["link", "what changes", "from → to"] + head, [
-        [f["link"], f["change"], f"`{f['from']}` → `{f['to']}`"] + [factor_text(document["side_links"][k][i])
-                                                                    for k in sizes]
+        [f["link"], f["change"], f"`{f['from']}` → `{f['to']}`"] + cells("side_links", i, f)
         for i, f in enumerate(document["side_links"][sizes[0]])])
     keys = list(factors.CHAIN) + [link.second for link in factors.SIDE_LINKS] + list(factors.TORCH_ROWS)
     times = document["seconds_per_step"]
@@ -171,7 +180,7 @@ def speed_sources(document, counted):
     named = {k: {f["link"]: f for f in document["factors"][k] + document["side_links"][k]} for k in sizes}
     at = [f"at the {factors.SIZES[k]['label']}" for k in sizes]
     text = "**Where the speed comes from.** The largest link of the chain is " + "; ".join(
-        f"{e['link']} {where} ({factor_text(e)})" for e, where in
+        f"{e['link']}, {factor_text(e)}, {where}" for e, where in
         zip((largest(document["factors"][k]) for k in sizes), at) if e) + "."
     batch, graph = ([named[k].get(name) for k in sizes] for name in ("batching", "graph"))
     if all(e and e["median"] for e in batch + graph):
