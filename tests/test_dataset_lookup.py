@@ -8,7 +8,6 @@ finds the fixture's file when data/names.txt is missing; the bench tool
 names MICROGPT_DATA when it finds nothing.
 Usage: test_dataset_lookup.py BUILD_DIR DATASET SHA256"""
 import os
-import shutil
 import subprocess
 import sys
 import tempfile

@@ -14,7 +14,7 @@ PROJECT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TOOL = os.path.join(PROJECT_DIR, "scripts", "bench")
 sys.path.insert(0, os.path.join(PROJECT_DIR, "scripts"))
 
-from microgpt_bench import compare, factors, report, rows, sweep, util  # noqa: E402
+from microgpt_bench import factors, report, rows, sweep, util  # noqa: E402
 
 
 def tool(*arguments):

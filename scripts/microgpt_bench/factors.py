@@ -8,8 +8,8 @@ here, one harness process per round, with the PyTorch rows after it."""
 import collections
 import os
 
-from . import runner
-from .util import log, round_ratios, run_json
+from . import rows, runner
+from .util import log, round_ratios
 
 Link = collections.namedtuple("Link", "name first second change order")
 CHAIN_LINKS = (
@@ -63,7 +63,7 @@ def times_at_reference(all_rows, run_json):
     """{key: [seconds per step by round]} of the bench run's rows (None for a round without the row)."""
     numbers, steps = [r["round"] for r in run_json["rounds"]], run_json["settings"]["steps"]
     return {row["key"]: [row["full"][n] / steps if n in row["full"] else None for n in numbers] for row in all_rows
-            if row["full"] and row["check"] not in ("failed", "not measured", "wrong", "negative control")}
+            if row["full"] and rows.is_result(row["check"])}
 
 
 def time_large(programs, data, rounds, steps, variants, work_dir, timeout=None):

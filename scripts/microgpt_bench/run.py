@@ -195,18 +195,16 @@ def bench(args, programs):
     counts, note, count_failures = (None, "not counted (the run failed)", []) if failures else \
         count_instructions(programs, variants, baselines, records, settings, data)
     context = next(iter(files.values()), {}).get("context", {})
+    statuses = {v: "ok" for v in variants}  # a variant's first failure, if any
+    for outcome in (o for record in records for o in record["variants"]):
+        statuses[outcome["name"]] = statuses[outcome["name"]] if statuses[outcome["name"]] != "ok" else outcome["status"]
     run_json = {"date": utc_now(), "machine": machine(load_before), **toolchain(context), "git": git,
                 "dataset": {"path": data, "sha256": sha256, "reference": is_reference},
                 "settings": dict(settings, python_steps=settings["steps"] if settings["full"] else settings["k_steps"]),
-                "variants": [o for r in records[:1] for o in r["variants"]] +
-                            [{"name": v, "status": "not run"} for v in variants if not records or v not in records[0]["order"]],
+                "variants": [{"name": v, "status": statuses[v]} for v in variants],
                 "baselines": [b.key for b in baselines], "rounds": records,
                 "reference_losses": reference_losses(programs, settings, data, work_dir) if baselines else {},
                 "instructions": dict({"note": note}, **({"file": rows.INSTRUCTIONS_FILE} if counts else {}))}
-    for record in records[1:]:  # a variant's status is its worst round's
-        for outcome in record["variants"]:
-            first = next(o for o in run_json["variants"] if o["name"] == outcome["name"])
-            first["status"] = first["status"] if first["status"] != "ok" else outcome["status"]
     outputs = {name: json_text(value) for name, value in files.items()}
     outputs[rows.RUN_FILE] = json_text(run_json)
     if counts:
