@@ -1,46 +1,11 @@
 // bench_main.cpp: microgpt-bench, the Google Benchmark harness over every
-// variant in microgpt_variants[] (generated from variants/*.c).
-//
-// Each selected variant is first gradient-checked against "naive"
-// (engine/gradient_check.h), then timed; the verdict is the label of every
-// row of that variant and the counter gradient_status, so no row is timed
-// without its check. A wrong variant is still timed, labelled "wrong
-// gradients", or "wrong gradients (negative control)" when the variant
-// declares that it expects it (VARIANT_EXPECTED_WRONG). Benchmarks per
-// variant, names fixed so that compare.py matches runs:
-//   train_full/<v>   the training run of --steps steps (default 1000), one
-//                    iteration per repetition; time = the run's training loop
-//                    (what the Python reference reports as training time)
-//   train_k/<v>      the same on the first --k-steps steps, to compare with
-//                    Python on equal work (same documents, same schedule)
-//   forward/<v>      forward of a fixed document (the run's first), timed
-//                    alone; the graph is released outside the timed region
-//   backward/<v>     backward of that document, graph release included (as in
-//                    a training step); its forward runs untimed
-//   update/<v>       one Adam update with that document's gradients; forward
-//                    and backward run untimed (zero gradients would take
-//                    pow's fast path and flatter the update)
-// At a model size other than the reference's (--n-embd, --n-head, --n-layer,
-// --block-size) each name ends in the size, e.g. train_full/<v>/e64_h4_l2_b16.
-// --sweep registers instead one benchmark per variant for `make sweep`
-// (scripts/bench sweep), one process per point so that peak RSS is the
-// point's own:
-//   sweep/<v>/e<E>_h<H>_l<L>_b<B>  the training run of --steps steps, with
-//                    graph size, sort depth and memory counters, repeated
-//                    as an iteration until --benchmark_min_time (so the
-//                    small sizes, a few milliseconds a run, are averaged
-//                    over many runs and the large ones run once); its
-//                    gradient check runs at a small non-default size
-//                    (sweep_check_shape), since the variant's code does not
-//                    change with the size and a check at the larger points
-//                    would take longer than their run
-// Counters are set after the timed loop. Repetitions and output go through
-// Google Benchmark's own flags (--benchmark_repetitions, --benchmark_out).
-//
-// Variants keep their graph in static state: one model per variant at a
-// time. Benchmarks run one after another, each creating and destroying its
-// model, so that holds. They run where the stack fits the recursive sort of
-// the size's deepest graph (call_stack.h).
+// variant of the registry (generated from variants/*.c). Each variant is
+// gradient-checked against naive before it is timed; the verdict labels each
+// of its rows (counter gradient_status), so no row is timed unchecked. The
+// benchmarks (train_full, train_k, forward, backward, update, or sweep/ with
+// --sweep) and their counters: docs/benchmarking.md, "The harness". One model
+// per variant at a time: benchmarks run one after another, on a stack that
+// fits the size's deepest recursive sort (call_stack.h).
 #include <benchmark/benchmark.h>
 
 #include <sys/resource.h>
