@@ -1,16 +1,9 @@
-/* arena_sweep: arena_fused with one thing changed, the order of backward.
- * A node is always made after its children, so the arena's creation order is
- * a topological order: backward is one sweep over the step's nodes, newest
- * first, with no sort. A node is processed when something reached from the
- * loss has marked it (its visit mark is this backward's epoch), so
- * unreachable nodes are skipped and the graph size counts what the spec
- * counts. Same nodes, arena and fused linear as arena_fused.
- *
- * The sweep adds a node's parents' contributions in reverse creation order,
- * not the reference's depth-first order, so sums can differ in the last bit
- * and the run drifts from the reference, as tape's does: tape is this sweep
- * over flat arrays of indices, in the same order, so the two give identical
- * losses; the tolerance is tape's. */
+/* arena_sweep: arena_fused with one thing changed, the order of backward. A
+ * node is made after its children, so the arena's creation order is a
+ * topological order: backward is one sweep, newest first, over the nodes the
+ * loss reached (marked with this backward's epoch). Parents add into a node in
+ * reverse creation order, not the reference's depth-first order, so sums can
+ * differ in the last bit: the same order as tape, identical losses to it. */
 #define VARIANT_DESCRIPTION "per-step arena, fused linear, creation order as topological order (one reverse sweep)"
 #define VARIANT_TOLERANCE 1e-9
 #define VARIANT_SORT SORT_NONE

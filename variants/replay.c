@@ -1,18 +1,10 @@
-/* replay: the coarse graph captured once per number of positions, then
- * replayed: each later step of that length re-executes the captured nodes
- * over their preallocated values and gradients, with no construction and no
- * allocation (coarse_graph.h).
- *
- * Why the coarse graph and not the scalar one: the reference's order of
- * gradient accumulation is not a function of the number of positions alone.
- * Its depth-first search enters each position's logits through the target's
- * (the loss reads that probability), so the order of the lm_head rows, and
- * which probability and pow nodes are reachable, change with the targets; a
- * scalar capture keyed on the length would replay another name's order, and
- * one keyed on the targets is never reused (no name repeats in 1000 steps).
- * In the coarse graph the tokens and targets are attributes of nodes, set
- * each step, and its structure depends only on the length: the capture holds
- * the reference's order, and the replay is bit-exact. */
+/* replay: vector's coarse graph captured once per number of positions, then
+ * re-executed each step over its preallocated values: no construction, no
+ * allocation (coarse_graph.h). Not the scalar graph: the reference's
+ * accumulation order there depends on the targets (its search enters each
+ * position's logits through the target's), so a capture keyed on the length
+ * would replay another name's order; in the coarse graph tokens and targets
+ * are node attributes and the structure depends on the length alone. */
 #define VARIANT_DESCRIPTION "coarse graph captured once per length, replayed with no construction or allocation"
 #define VARIANT_TOLERANCE 0.0
 #define VARIANT_SORT SORT_NONE

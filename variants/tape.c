@@ -1,15 +1,9 @@
-/* tape: the graph as a tape. Nodes are bump-allocated in flat arrays (an
- * arena reset each step; parameters stay at the front), linear is fused as
- * in linear_fused.h, and since a node is always created after its children,
- * creation order is a topological order: backward is one reverse sweep, with
- * no sort and no visited set. A byte per node marks what the sweep has
- * reached from the loss, so unreachable nodes (softmax outputs the loss does
- * not use) are skipped and the graph size counts what the spec counts.
- *
- * The sweep adds a node's parents' contributions in reverse creation order,
- * not the reference's depth-first order, so sums can differ in the last bit
- * and the run drifts from the reference: the declared tolerance is the
- * bound tests/test_run.c holds it to (max |loss difference| over a run). */
+/* tape: the graph as a tape: nodes in flat arrays bump-allocated per step
+ * (parameters at the front), fused linear as linear_fused.h's, and creation
+ * order as the topological order: backward is one reverse sweep over what the
+ * loss reached (a byte per node), no sort, no visited set. Parents add in
+ * reverse creation order, not the reference's, so the run drifts within its
+ * declared tolerance (tests/test_run.c holds it to it). */
 #define VARIANT_DESCRIPTION "arena tape, creation order as topological order (one reverse sweep), fused linear"
 #define VARIANT_TOLERANCE 1e-9
 #define VARIANT_SORT SORT_NONE

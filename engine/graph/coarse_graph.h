@@ -1,21 +1,11 @@
-/* coarse_graph.h: a graph of coarse nodes, one per vector operation, for
- * the variants `vector` (built every step) and `replay` (built once per
- * number of positions, then re-executed).
- *
- * Per position: an embedding, an rmsnorm, per layer an rmsnorm, one q/k/v
- * projection, one node per attention head, a linear, a residual add, an
- * rmsnorm, two linears around a relu and a residual add; then the lm_head
- * linear and a cross-entropy; a mean over positions ends the step. The
- * parameter matrices are its leaves. A node holds its output vector and
- * gradient in the graph's arena and runs hand-written kernels
- * (exact_kernels.h). Nodes are created after their inputs, so forward runs
- * them in creation order and backward in reverse, which is also the order in
- * which the reference's gradients arrive (see exact_kernels.h): bit-exact.
- *
- * A graph's structure depends only on the shape and the number of
- * positions; the step's tokens are attributes of its embedding nodes and its
- * targets attributes of its cross-entropy nodes (and of the lm_head linear,
- * whose target row contributes last), set by coarse_graph_set_tokens. */
+/* coarse_graph.h: a graph of per-position vector operations for `vector`
+ * (built every step) and `replay` (captured once per number of positions).
+ * A node per embedding, rmsnorm, q/k/v projection, attention head, linear,
+ * residual add, relu and cross-entropy of one position, and a mean; the
+ * parameter matrices are its leaves. Forward runs the nodes in creation
+ * order, backward in reverse: the reference's order of gradients, bit-exact
+ * (docs/exact-arithmetic.md). The structure depends only on the number of
+ * positions; the tokens and targets are node attributes, set each step. */
 #ifndef MICROGPT_COARSE_GRAPH_H
 #define MICROGPT_COARSE_GRAPH_H
 #ifndef MICROGPT_VARIANT_FILE
