@@ -56,16 +56,19 @@ def targets(args, settings, is_reference):
     return output, readme
 
 
-def run_variant(programs, variant, stem, data, settings, label, step_times=False):
-    arguments = ["--steps", str(settings["steps"]), "--k-steps", str(settings["k_steps"]), "--phase-iterations",
-                 str(settings["phase_iterations"])]
-    if step_times:  # a process of its own: recording costs system calls the timed runs must not carry
-        arguments = ["--steps", str(settings["steps"]), "--benchmark_filter=^train_full/", "--step-times",
-                     stem + ".steps.json"]
-    outcome, result = runner.run_harness(programs.bench, [variant], stem, data, arguments)
+def record_step_times(programs, variant, stem, data, settings):
+    """Every step's time of one train_full run, in a process of its own: the
+    recording's system calls are in no timed run. None if it failed."""
+    _, result = runner.run_harness(programs.bench, [variant], stem, data, [
+        "--steps", str(settings["steps"]), "--benchmark_filter=^train_full/", "--step-times", stem + ".steps.json"])
+    return load_json(stem + ".steps.json") if result is not None else None
+
+
+def run_variant(programs, variant, stem, data, settings, label):
+    outcome, result = runner.run_harness(programs.bench, [variant], stem, data, [
+        "--steps", str(settings["steps"]), "--k-steps", str(settings["k_steps"]), "--phase-iterations",
+        str(settings["phase_iterations"])])
     outcome["name"] = variant
-    if step_times:
-        return load_json(stem + ".steps.json") if result is not None else None
     if result is None:
         log(f"[{label}] {variant}: {outcome['status']}\n    " + outcome.get("stderr_tail", "").replace("\n", "\n    "))
     else:
@@ -104,7 +107,7 @@ def run_rounds(programs, variants, baselines, settings, data, work_dir):
                 continue
             results.append(result)
             if number == 1:
-                document = run_variant(programs, variant, stem + "-steps", data, settings, label, step_times=True)
+                document = record_step_times(programs, variant, stem + "-steps", data, settings)
                 step_documents += [document] if document else []
         if results:
             record["file"] = rows.round_file(number)

@@ -98,6 +98,9 @@ def point_rows(sweep_json, run_json):
                        status=f"within {difference:.2g} of floor" if difference is not None else "not compared",
                        ms_per_step=1e3 * point["train_seconds"] / point["steps"], peak_rss_bytes=point["peak_rss_bytes"],
                        nodes_per_step=(point.get("nodes") or {}).get("mean"), mean_loss=point.get("mean_loss"))
+            asked = next(r.threads for r in TORCH_ROWS if r.key == point["key"])
+            if asked != point.get("threads") or not asked:  # the count torch reports, checked against the one asked for
+                row["marks"].append(f"{point.get('threads')} thread{'s' if point.get('threads') != 1 else ''}")
         elif point.get("not_measured"):
             row["check"] = rows.NOT_MEASURED
         if row["mean_loss"] is not None and not math.isfinite(row["mean_loss"]):
