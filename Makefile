@@ -115,7 +115,7 @@ plot table sweep-table sweep-plot: check-plot-python
 
 # make sweep: every variant and PyTorch over model sizes (about 15 minutes);
 # QUICK=1 a small grid (into BUILD_DIR/sweep-runs/), EXTEND=1 also floor,
-# sequence and PyTorch at n_embd 768 to 2048.
+# sequence and PyTorch at n_embd 768 and 1024 (a second a step).
 sweep:
 	@$(ENSURE_DEPENDENCIES) bench
 	$(build_tree)

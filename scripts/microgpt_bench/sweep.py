@@ -24,7 +24,7 @@ from .util import MISSING, fitted_slope, format_seconds, markdown_table, measure
 Grid = collections.namedtuple("Grid", "n_embd n_layer steps min_time large_n_embd large_block extended")
 DEFAULT = Grid((16, 32, 64, 128), (1, 2, 4), 20, 0.5, (256, 512), 64, ())
 QUICK = Grid((16, 32), (1, 2), 5, 0.1, (64,), 32, ())
-EXTENDED_N_EMBD = (768, 1024, 1536, 2048)  # --extend: floor, sequence and PyTorch past the grid
+EXTENDED_N_EMBD = (768, 1024)  # --extend: floor, sequence and PyTorch past the grid, to a second a step
 LARGE_VARIANTS = ("floor", "sequence", "vector", "replay")
 TorchRow = collections.namedtuple("TorchRow", "key label mode threads everywhere")
 TORCH_ROWS = (TorchRow("torch_sequence", "PyTorch (whole sequence)", "sequence", 1, True),
