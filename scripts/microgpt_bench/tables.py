@@ -60,7 +60,7 @@ def full_table(all_rows, settings):
     body = []
     for row in all_rows:
         if row["check"] in (rows.FAILED, rows.NOT_MEASURED):
-            body.append([row["version"]] + [MISSING] * 8 + [row["status"]])
+            body.append([row["version"]] + [MISSING] * 9 + [row["status"]])
             continue
         ratios = [MISSING if s is None else format_ratio(s) for s in rows.speedups(row, all_rows, settings)]
         rank = rank_of.get(row["version"])
@@ -70,10 +70,10 @@ def full_table(all_rows, settings):
                      format_instructions(row["instructions_per_step"]),
                      f"{row['final_loss']:.4f}, {row['mean_loss']:.4f}{span(row, settings)}",
                      MISSING if row["nodes_per_step"] is None else f"{row['nodes_per_step']:,.2f}{span(row, settings)}",
-                     row["status"]])
+                     MISSING if row["bytes_per_step"] is None else f"{row['bytes_per_step'] / 1e3:,.0f} kB", row["status"]])
     return markdown_table(["Version", f"Time ({settings['steps']} steps)", f"Time (first {settings['k_steps']} steps)",
                            "Rank", "Speedup vs Python", "Speedup vs naive C", "Instructions/step", "Loss (final, mean)",
-                           "Graph nodes/step", "Status"], body, "lrrrrrrlrl")
+                           "Graph nodes/step", "Graph bytes/step", "Status"], body, "lrrrrrrlrrl")
 
 
 def notes(all_rows, run):
