@@ -23,6 +23,9 @@ typedef double exact_v4 __attribute__((vector_size(32)));
 /* The same, at any address of a double, aliasing doubles. */
 typedef double exact_v4_unaligned __attribute__((vector_size(32), aligned(8), may_alias));
 
+/* A lane mask of a comparison, as the vector extension gives it. */
+typedef long long exact_v4_mask __attribute__((vector_size(32)));
+
 #define V4_LOAD(p) (*(const exact_v4_unaligned *)(const void *)(p))
 #define V4_STORE(p, v) (*(exact_v4_unaligned *)(void *)(p) = (v))
 #define V4_BROADCAST(x) ((exact_v4){(x), (x), (x), (x)})
