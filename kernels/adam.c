@@ -35,12 +35,15 @@ void adam_buffers_free(adam_buffers *buffers)
     free(buffers->unsettled);
 }
 
-/* Any flag set among unsettled[first, first + 8)? The or of eight flags
- * vectorizes; most groups have none, so the scan below branches per group. */
-static inline uint64_t any_of_eight(const uint64_t *unsettled)
+/* Any flag set among unsettled[first, first + FIX_SCAN)? The or of the
+ * flags vectorizes; most groups have none, so the scan below branches per
+ * group. */
+enum { FIX_SCAN = 32 };
+
+static inline uint64_t any_unsettled(const uint64_t *unsettled)
 {
     uint64_t any = 0;
-    for (int k = 0; k < 8; k++)
+    for (int k = 0; k < FIX_SCAN; k++)
         any |= unsettled[k];
     return any;
 }
@@ -100,21 +103,11 @@ static inline void adam_fix(adam_buffers *buffers, const adam_constants *c, doub
                             double *v, size_t count)
 {
     const uint64_t *unsettled = buffers->unsettled;
-    for (size_t i = 0; i < count; i += 8)
-        if (i + 8 > count || any_of_eight(unsettled + i))
-            for (size_t j = i; j < i + 8 && j < count; j++)
+    for (size_t i = 0; i < count; i += FIX_SCAN)
+        if (i + FIX_SCAN > count || any_unsettled(unsettled + i))
+            for (size_t j = i; j < i + FIX_SCAN && j < count; j++)
                 if (unsettled[j])
                     adam_fix_element(buffers, c, data + j, grad + j, m + j, v + j), buffers->fixed++;
-}
-
-/* where mask's bits are set, a's bits; elsewhere b's: integer logic, so the
- * loop it is in has no branch and vectorizes. */
-static inline double select_bits(uint64_t mask, double a, double b)
-{
-    uint64_t bits = (exact_pow_bits(a) & mask) | (exact_pow_bits(b) & ~mask);
-    double result;
-    memcpy(&result, &bits, sizeof result);
-    return result;
 }
 
 /* a / bias, the bias correction being one of the step's constants: with
@@ -149,6 +142,7 @@ static inline void adam_chunk(adam_buffers *buffers, const adam_constants *c, do
                               double *restrict grad, double *restrict m, double *restrict v, size_t count, int fused)
 {
     uint64_t *restrict unsettled = buffers->unsettled;
+    uint64_t any = 0;
     for (size_t i = 0; i < count; i++) {
         const double g = grad[i], old_m = m[i], old_v = v[i], old = data[i];
         const double square = g * g, new_m = adam_first_moment(old_m, g, c);
@@ -170,8 +164,10 @@ static inline void adam_chunk(adam_buffers *buffers, const adam_constants *c, do
         grad[i] = settled ? 0.0 : g; /* 0: the reference's p.grad = 0 */
         data[i] = settled ? updated : old;
         unsettled[i] = settled ^ 1;
+        any |= settled ^ 1;
     }
-    adam_fix(buffers, c, data, grad, m, v, count);
+    if (any) /* most chunks have no element to fix */
+        adam_fix(buffers, c, data, grad, m, v, count);
 }
 
 static inline void adam_step_body(adam_buffers *buffers, double *restrict data, double *restrict grad, int step,
