@@ -98,11 +98,11 @@ static inline void relu_backward_positions(position_rows grad_x, position_rows g
 
 static inline void qkv_forward_positions(position_rows q, position_rows k, position_rows v, const double *wq,
                                          const double *wk, const double *wv, position_rows x, int positions, int n_embd,
-                                         double *x_t)
+                                         double *x_t, int wide)
 {
-    linear_forward_rows(q.base, q.stride, wq, x.base, x.stride, positions, n_embd, n_embd, x_t);
-    linear_forward_rows(k.base, k.stride, wk, x.base, x.stride, positions, n_embd, n_embd, x_t);
-    linear_forward_rows(v.base, v.stride, wv, x.base, x.stride, positions, n_embd, n_embd, x_t);
+    linear_forward_rows(q.base, q.stride, wq, x.base, x.stride, positions, n_embd, n_embd, x_t, wide);
+    linear_forward_rows(k.base, k.stride, wk, x.base, x.stride, positions, n_embd, n_embd, x_t, wide);
+    linear_forward_rows(v.base, v.stride, wv, x.base, x.stride, positions, n_embd, n_embd, x_t, wide);
 }
 
 /* ---- causal attention, every head, every position ---- */
