@@ -111,12 +111,15 @@ static inline void adam_fix(adam_buffers *buffers, const adam_constants *c, doub
 }
 
 /* a / bias, the bias correction being one of the step's constants: with
- * `fused`, by its reciprocal where exact_quotient.h proves the bits; else
- * (or where not proven: *settled is cleared, the fix divides) a division. */
-static inline double adam_bias_corrected(double a, double bias, double reciprocal, double half_bias, int fused,
+ * `by_reciprocal`, by its reciprocal where exact_quotient.h proves the bits
+ * (else *settled is cleared, and the fix divides); otherwise a division.
+ * Only the AVX-512 copy multiplies: there the pass is bound by the divider
+ * (four divisions and a root per parameter before), while with AVX2 the
+ * divisions cost no more time than the proofs and fewer instructions. */
+static inline double adam_bias_corrected(double a, double bias, double reciprocal, double half_bias, int by_reciprocal,
                                          uint64_t *settled)
 {
-    if (!fused)
+    if (!by_reciprocal)
         return a / bias;
     double q = quotient_candidate(a, bias, reciprocal);
     *settled &= (uint64_t)quotient_is_proven(a, bias, half_bias, q);
@@ -139,7 +142,8 @@ static inline double adam_bias_corrected(double a, double bias, double reciproca
  * a branch) and adam_fix, after the pass, redoes it: a few elements a
  * step. */
 static inline void adam_chunk(adam_buffers *buffers, const adam_constants *c, double *restrict data,
-                              double *restrict grad, double *restrict m, double *restrict v, size_t count, int fused)
+                              double *restrict grad, double *restrict m, double *restrict v, size_t count, int fused,
+                              int by_reciprocal)
 {
     uint64_t *restrict unsettled = buffers->unsettled;
     uint64_t any = 0;
@@ -151,8 +155,10 @@ static inline void adam_chunk(adam_buffers *buffers, const adam_constants *c, do
         uint64_t settled =
             (uint64_t)(square_is_proven(g, square, fused) |
                        ((g != 0.0) & square_in_range(square) & (exact_pow_bits(new_v) == exact_pow_bits(other_v))));
-        const double m_hat = adam_bias_corrected(new_m, c->bias1, c->reciprocal1, c->half_bias1, fused, &settled);
-        const double v_hat = adam_bias_corrected(new_v, c->bias2, c->reciprocal2, c->half_bias2, fused, &settled);
+        const double m_hat =
+            adam_bias_corrected(new_m, c->bias1, c->reciprocal1, c->half_bias1, by_reciprocal, &settled);
+        const double v_hat =
+            adam_bias_corrected(new_v, c->bias2, c->reciprocal2, c->half_bias2, by_reciprocal, &settled);
         const double root = sqrt(v_hat), other_root = square_root_other(v_hat, root, fused);
         const double updated = adam_updated(old, m_hat, root, c);
         const double other_updated = adam_updated(old, m_hat, other_root, c);
@@ -171,7 +177,7 @@ static inline void adam_chunk(adam_buffers *buffers, const adam_constants *c, do
 }
 
 static inline void adam_step_body(adam_buffers *buffers, double *restrict data, double *restrict grad, int step,
-                                  int num_steps, int fused)
+                                  int num_steps, int fused, int by_reciprocal)
 {
     const double learning_rate = 0.01, beta1 = 0.85, beta2 = 0.99;
     const double bias1 = 1.0 - pow(beta1, (double)(step + 1)), bias2 = 1.0 - pow(beta2, (double)(step + 1));
@@ -192,7 +198,7 @@ static inline void adam_step_body(adam_buffers *buffers, double *restrict data, 
     for (size_t first = 0; first < buffers->count; first += ADAM_CHUNK) {
         size_t count = buffers->count - first < ADAM_CHUNK ? buffers->count - first : ADAM_CHUNK;
         adam_chunk(buffers, &constants, data + first, grad + first, buffers->m + first, buffers->v + first, count,
-                   fused);
+                   fused, by_reciprocal);
     }
     buffers->steps++;
 }
@@ -201,19 +207,19 @@ static inline void adam_step_body(adam_buffers *buffers, double *restrict data, 
 KERNEL_PATH_AVX512 static void adam_step_avx512(adam_buffers *buffers, double *restrict data, double *restrict grad,
                                                 int step, int num_steps)
 {
-    adam_step_body(buffers, data, grad, step, num_steps, 1);
+    adam_step_body(buffers, data, grad, step, num_steps, 1, 1);
 }
 
 KERNEL_PATH_AVX2 static void adam_step_avx2(adam_buffers *buffers, double *restrict data, double *restrict grad,
                                             int step, int num_steps)
 {
-    adam_step_body(buffers, data, grad, step, num_steps, 1);
+    adam_step_body(buffers, data, grad, step, num_steps, 1, 0);
 }
 
 KERNEL_PATH_GENERIC static void adam_step_generic(adam_buffers *buffers, double *restrict data, double *restrict grad,
                                                   int step, int num_steps)
 {
-    adam_step_body(buffers, data, grad, step, num_steps, 0);
+    adam_step_body(buffers, data, grad, step, num_steps, 0, 0);
 }
 
 void adam_step(adam_buffers *buffers, double *restrict data, double *restrict grad, int step, int num_steps)
