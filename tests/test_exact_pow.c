@@ -25,7 +25,8 @@ static int old_square_root_is_proven(double v, double y)
 {
     double p = y * y;
     double residual = (v - p) - exact_square_error(y, p);
-    return (exact_pow_bits(v) == 0) |
+    int positive_zero = exact_pow_bits(v) == 0;
+    return positive_zero |
            ((v >= 0x1p-128) & (v < 0x1p127) & (fabs(residual) < (0.48 - 0.001) * 2.0 * y * exact_pow_ulp(y)));
 }
 
