@@ -6,7 +6,6 @@
 #include <assert.h>
 #include <math.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "checked.h"
 #include "kernels/exact_pow.h"
@@ -203,7 +202,9 @@ static inline void adam_step_body(adam_buffers *buffers, double *restrict data, 
     buffers->steps++;
 }
 
-/* Adam's loops, vectorized by the compiler, gain from AVX-512's width. */
+/* Adam's loops, vectorized by the compiler, gain from AVX-512's width;
+ * only this copy takes the bias corrections' reciprocals
+ * (adam_bias_corrected). */
 KERNEL_PATH_AVX512 static void adam_step_avx512(adam_buffers *buffers, double *restrict data, double *restrict grad,
                                                 int step, int num_steps)
 {
