@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 typedef struct adam_buffers {
-    double *m, *v;      /* the moments, [count] */
+    double *m, *v;       /* the moments, [count] */
     uint64_t *unsettled; /* scratch, one chunk: 64-bit like the doubles, so the loops vectorize */
     size_t count;
     /* Since init: steps; elements the vector pass left to the scalar fix;

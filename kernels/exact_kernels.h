@@ -479,10 +479,8 @@ typedef struct position_rows {
 
 static inline double *position_row(position_rows rows, int p) { return rows.base + (size_t)p * rows.stride; }
 
-/* grad_w[o][i] += x_p[i] * g_p[o] for p = positions - 1 down to 0: each
- * weight's contributions in the reference's order (positions last to
- * first). Two rows and sixteen columns at a time, the sums in registers. */
-/* The same, each span's sixteen columns in two exact_v8 (`wide`). */
+/* linear_weight_gradient (below) with `wide`: each span's sixteen columns
+ * in two exact_v8. */
 static inline void linear_weight_gradient_wide(double *grad_w, position_rows x, position_rows grad_out, int positions,
                                                int n_out, int n_in)
 {
@@ -523,6 +521,9 @@ static inline void linear_weight_gradient_wide(double *grad_w, position_rows x, 
             vector_add_scaled(grad_w + (size_t)o * n_in, position_row(x, p), position_row(grad_out, p)[o], n_in);
 }
 
+/* grad_w[o][i] += x_p[i] * g_p[o] for p = positions - 1 down to 0: each
+ * weight's contributions in the reference's order (positions last to
+ * first). Two rows and sixteen columns at a time, the sums in registers. */
 static inline void linear_weight_gradient(double *grad_w, position_rows x, position_rows grad_out, int positions,
                                           int n_out, int n_in, int wide)
 {
@@ -567,7 +568,8 @@ static inline void linear_weight_gradient(double *grad_w, position_rows x, posit
             vector_add_scaled(grad_w + (size_t)o * n_in, position_row(x, p), position_row(grad_out, p)[o], n_in);
 }
 
-/* The same, each span's sixteen columns in two exact_v8 (`wide`). */
+/* linear_input_gradient_pair (below) with `wide`: each span's sixteen
+ * columns in two exact_v8 (four chains of eight lanes). */
 static inline void linear_input_gradient_pair_wide(double *grad_x0, double *grad_x1, const double *w, const double *g0,
                                                    const double *g1, int n_out, int n_in)
 {
