@@ -7,12 +7,13 @@
 #include <stdint.h>
 
 typedef struct adam_buffers {
-    double *m, *v;      /* the moments, [count] */
-    uint64_t *need_pow; /* scratch, one chunk: 64-bit like the doubles, so the loops vectorize */
+    double *m, *v;       /* the moments, [count] */
+    uint64_t *unsettled; /* scratch, one chunk: 64-bit like the doubles, so the loops vectorize */
     size_t count;
-    /* Since init: steps, and elements whose g ** 2 or v_hat ** 0.5 took
-     * the slow path (a call to pow). */
-    size_t steps, slow_squares, slow_roots;
+    /* Since init: steps; elements the vector pass left to the scalar fix;
+     * and elements whose g ** 2 or v_hat ** 0.5 took the slow path (a call
+     * to pow). */
+    size_t steps, fixed, slow_squares, slow_roots;
 } adam_buffers;
 
 void adam_buffers_init(adam_buffers *buffers, size_t count);

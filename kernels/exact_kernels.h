@@ -23,9 +23,26 @@ typedef double exact_v4 __attribute__((vector_size(32)));
 /* The same, at any address of a double, aliasing doubles. */
 typedef double exact_v4_unaligned __attribute__((vector_size(32), aligned(8), may_alias));
 
+/* A lane mask of a comparison, as the vector extension gives it. */
+typedef long long exact_v4_mask __attribute__((vector_size(32)));
+
+/* Eight doubles, for the AVX-512 copies only (one instruction per operation
+ * there): the kernels that have them take `wide`, a constant 1 in those
+ * copies and 0 in the others, whose compilers drop the wide code before it
+ * is lowered (a 64-byte vector without AVX-512 would live in memory). */
+typedef double exact_v8 __attribute__((vector_size(64)));
+typedef double exact_v8_unaligned __attribute__((vector_size(64), aligned(8), may_alias));
+
 #define V4_LOAD(p) (*(const exact_v4_unaligned *)(const void *)(p))
 #define V4_STORE(p, v) (*(exact_v4_unaligned *)(void *)(p) = (v))
 #define V4_BROADCAST(x) ((exact_v4){(x), (x), (x), (x)})
+#define V8_LOAD(p) (*(const exact_v8_unaligned *)(const void *)(p))
+#define V8_STORE(p, v) (*(exact_v8_unaligned *)(void *)(p) = (v))
+#define V8_BROADCAST(x) ((exact_v8){(x), (x), (x), (x), (x), (x), (x), (x)})
+/* Lanes 0..3 and 4..7 of an exact_v8, and two exact_v4 side by side. */
+#define V8_LOW(v) __builtin_shufflevector((v), (v), 0, 1, 2, 3)
+#define V8_HIGH(v) __builtin_shufflevector((v), (v), 4, 5, 6, 7)
+#define V8_JOIN(low, high) __builtin_shufflevector((low), (high), 0, 1, 2, 3, 4, 5, 6, 7)
 
 /* y[i] = y[i] + x[i] * s */
 static inline void vector_add_scaled(double *y, const double *x, double s, int n)
@@ -266,11 +283,80 @@ static inline void forward_store_outputs(double *out, size_t out_stride, exact_v
         V4_STORE(out + (size_t)(first + k) * out_stride + o, sums[k]);
 }
 
+/* x_t[i][lane] = x_(first + lane)[i] for the lanes < count of eight
+ * positions, zero for the others, one eight-lane row per i (built in
+ * registers, stored whole: the kernel's loads of it then find one store
+ * each). */
+static inline void forward_transpose_inputs_wide(double *x_t, const double *x, size_t x_stride, int first, int count,
+                                                 int n_in)
+{
+    int i = 0;
+    for (; i + 4 <= n_in; i += 4) {
+        exact_v4 low[4], high[4];
+#pragma GCC unroll 4
+        for (int k = 0; k < 4; k++) {
+            low[k] = k < count ? (exact_v4)V4_LOAD(x + (size_t)(first + k) * x_stride + i) : V4_BROADCAST(0.0);
+            high[k] = k + 4 < count ? (exact_v4)V4_LOAD(x + (size_t)(first + 4 + k) * x_stride + i) : V4_BROADCAST(0.0);
+        }
+        v4_transpose(low);
+        v4_transpose(high);
+#pragma GCC unroll 4
+        for (int k = 0; k < 4; k++)
+            V8_STORE(x_t + (size_t)(i + k) * FORWARD_GROUP, V8_JOIN(low[k], high[k]));
+    }
+    for (; i < n_in; i++)
+        for (int lane = 0; lane < FORWARD_GROUP; lane++)
+            x_t[(size_t)i * FORWARD_GROUP + lane] = lane < count ? x[(size_t)(first + lane) * x_stride + i] : 0.0;
+}
+
+/* linear_forward_rows for one group of eight positions with `wide`: each
+ * row's eight chains in one exact_v8. */
+static inline void linear_forward_group_wide(double *out, size_t out_stride, const double *w, const double *x,
+                                             size_t x_stride, int group, int count, int n_out, int n_in, double *x_t)
+{
+    const int low_count = count < 4 ? count : 4, high_count = count - low_count;
+    forward_transpose_inputs_wide(x_t, x, x_stride, group, count, n_in);
+    const exact_v8 zero = V8_BROADCAST(0.0);
+    int o = 0;
+    for (; o + 4 <= n_out; o += 4) {
+        const double *row = w + (size_t)o * n_in;
+        exact_v8 sum[4]; /* sum[r][lane]: row o + r, position group + lane */
+        const exact_v8 first = V8_LOAD(x_t);
+#pragma GCC unroll 4
+        for (int r = 0; r < 4; r++)
+            sum[r] = V8_BROADCAST(row[(size_t)r * n_in]) * first + zero;
+        for (int i = 1; i < n_in; i++) {
+            const exact_v8 xi = V8_LOAD(x_t + (size_t)i * FORWARD_GROUP);
+#pragma GCC unroll 4
+            for (int r = 0; r < 4; r++)
+                sum[r] = sum[r] + V8_BROADCAST(row[(size_t)r * n_in + i]) * xi;
+        }
+        exact_v4 low[4], high[4];
+#pragma GCC unroll 4
+        for (int r = 0; r < 4; r++)
+            low[r] = V8_LOW(sum[r]), high[r] = V8_HIGH(sum[r]);
+        forward_store_outputs(out, out_stride, low, group, low_count, o);
+        forward_store_outputs(out, out_stride, high, group + 4, high_count, o);
+    }
+    for (; o < n_out; o++) {
+        const double *row = w + (size_t)o * n_in;
+        exact_v8 sum = V8_BROADCAST(row[0]) * V8_LOAD(x_t) + zero;
+        for (int i = 1; i < n_in; i++)
+            sum = sum + V8_BROADCAST(row[i]) * V8_LOAD(x_t + (size_t)i * FORWARD_GROUP);
+        for (int lane = 0; lane < count; lane++)
+            out[(size_t)(group + lane) * out_stride + o] = sum[lane];
+    }
+}
+
 static inline void linear_forward_rows(double *out, size_t out_stride, const double *w, const double *x,
-                                       size_t x_stride, int positions, int n_out, int n_in, double *x_t)
+                                       size_t x_stride, int positions, int n_out, int n_in, double *x_t, int wide)
 {
     for (int group = 0; group < positions; group += FORWARD_GROUP) {
         const int count = positions - group < FORWARD_GROUP ? positions - group : FORWARD_GROUP;
+        if (wide) {
+            linear_forward_group_wide(out, out_stride, w, x, x_stride, group, count, n_out, n_in, x_t);
+            continue;
+        }
         const int low_count = count < 4 ? count : 4, high_count = count - low_count;
         forward_transpose_inputs(x_t, x, x_stride, group, low_count, 0, n_in);
         forward_transpose_inputs(x_t, x, x_stride, group + 4, high_count, 1, n_in);
@@ -393,12 +479,58 @@ typedef struct position_rows {
 
 static inline double *position_row(position_rows rows, int p) { return rows.base + (size_t)p * rows.stride; }
 
+/* linear_weight_gradient (below) with `wide`: each span's sixteen columns
+ * in two exact_v8. */
+static inline void linear_weight_gradient_wide(double *grad_w, position_rows x, position_rows grad_out, int positions,
+                                               int n_out, int n_in)
+{
+    int o = 0;
+    for (; o + 2 <= n_out; o += 2) {
+        double *row0 = grad_w + (size_t)o * n_in, *row1 = row0 + n_in;
+        int i = 0;
+        for (; i + COLUMN_SPAN <= n_in; i += COLUMN_SPAN) {
+            exact_v8 sum0[COLUMN_SPAN / 8], sum1[COLUMN_SPAN / 8];
+#pragma GCC unroll 4
+            for (int k = 0; k < COLUMN_SPAN / 8; k++)
+                sum0[k] = V8_LOAD(row0 + i + 8 * k), sum1[k] = V8_LOAD(row1 + i + 8 * k);
+            for (int p = positions - 1; p >= 0; p--) {
+                const double *xp = position_row(x, p) + i, *gp = position_row(grad_out, p) + o;
+                const exact_v8 g0 = V8_BROADCAST(gp[0]), g1 = V8_BROADCAST(gp[1]);
+#pragma GCC unroll 4
+                for (int k = 0; k < COLUMN_SPAN / 8; k++) {
+                    const exact_v8 xv = V8_LOAD(xp + 8 * k);
+                    sum0[k] = sum0[k] + xv * g0;
+                    sum1[k] = sum1[k] + xv * g1;
+                }
+            }
+#pragma GCC unroll 4
+            for (int k = 0; k < COLUMN_SPAN / 8; k++) {
+                V8_STORE(row0 + i + 8 * k, sum0[k]);
+                V8_STORE(row1 + i + 8 * k, sum1[k]);
+            }
+        }
+        for (; i < n_in; i++)
+            for (int p = positions - 1; p >= 0; p--) {
+                const double xi = position_row(x, p)[i], *gp = position_row(grad_out, p) + o;
+                row0[i] += xi * gp[0];
+                row1[i] += xi * gp[1];
+            }
+    }
+    for (; o < n_out; o++)
+        for (int p = positions - 1; p >= 0; p--)
+            vector_add_scaled(grad_w + (size_t)o * n_in, position_row(x, p), position_row(grad_out, p)[o], n_in);
+}
+
 /* grad_w[o][i] += x_p[i] * g_p[o] for p = positions - 1 down to 0: each
  * weight's contributions in the reference's order (positions last to
  * first). Two rows and sixteen columns at a time, the sums in registers. */
 static inline void linear_weight_gradient(double *grad_w, position_rows x, position_rows grad_out, int positions,
-                                          int n_out, int n_in)
+                                          int n_out, int n_in, int wide)
 {
+    if (wide) {
+        linear_weight_gradient_wide(grad_w, x, grad_out, positions, n_out, n_in);
+        return;
+    }
     int o = 0;
     for (; o + 2 <= n_out; o += 2) {
         double *row0 = grad_w + (size_t)o * n_in, *row1 = row0 + n_in;
@@ -436,11 +568,49 @@ static inline void linear_weight_gradient(double *grad_w, position_rows x, posit
             vector_add_scaled(grad_w + (size_t)o * n_in, position_row(x, p), position_row(grad_out, p)[o], n_in);
 }
 
+/* linear_input_gradient_pair (below) with `wide`: each span's sixteen
+ * columns in two exact_v8 (four chains of eight lanes). */
+static inline void linear_input_gradient_pair_wide(double *grad_x0, double *grad_x1, const double *w, const double *g0,
+                                                   const double *g1, int n_out, int n_in)
+{
+    int first = 0;
+    for (; first + COLUMN_SPAN <= n_in; first += COLUMN_SPAN) {
+        exact_v8 sum0[COLUMN_SPAN / 8], sum1[COLUMN_SPAN / 8];
+#pragma GCC unroll 4
+        for (int k = 0; k < COLUMN_SPAN / 8; k++)
+            sum0[k] = V8_LOAD(grad_x0 + first + 8 * k), sum1[k] = V8_LOAD(grad_x1 + first + 8 * k);
+        for (int o = n_out - 1; o >= 0; o--) {
+            const double *row = w + (size_t)o * n_in + first;
+            const exact_v8 gv0 = V8_BROADCAST(g0[o]), gv1 = V8_BROADCAST(g1[o]);
+#pragma GCC unroll 4
+            for (int k = 0; k < COLUMN_SPAN / 8; k++) {
+                const exact_v8 wv = V8_LOAD(row + 8 * k);
+                sum0[k] = sum0[k] + wv * gv0;
+                sum1[k] = sum1[k] + wv * gv1;
+            }
+        }
+#pragma GCC unroll 4
+        for (int k = 0; k < COLUMN_SPAN / 8; k++) {
+            V8_STORE(grad_x0 + first + 8 * k, sum0[k]);
+            V8_STORE(grad_x1 + first + 8 * k, sum1[k]);
+        }
+    }
+    for (int i = first; i < n_in; i++)
+        for (int o = n_out - 1; o >= 0; o--) {
+            grad_x0[i] += w[(size_t)o * n_in + i] * g0[o];
+            grad_x1[i] += w[(size_t)o * n_in + i] * g1[o];
+        }
+}
+
 /* grad_x[i] += W[o][i] * g[o] for rows o descending, for two positions at
  * once: the same row order, eight chains of four lanes. */
 static inline void linear_input_gradient_pair(double *grad_x0, double *grad_x1, const double *w, const double *g0,
-                                              const double *g1, int n_out, int n_in)
+                                              const double *g1, int n_out, int n_in, int wide)
 {
+    if (wide) {
+        linear_input_gradient_pair_wide(grad_x0, grad_x1, w, g0, g1, n_out, n_in);
+        return;
+    }
     int first = 0;
     for (; first + COLUMN_SPAN <= n_in; first += COLUMN_SPAN) {
         exact_v4 sum0[COLUMN_SPAN / 4], sum1[COLUMN_SPAN / 4];
@@ -477,16 +647,16 @@ static inline void linear_input_gradient_pair(double *grad_x0, double *grad_x1, 
  * positions run together where no row is moved to the end. */
 static inline void linear_backward_positions(position_rows grad_x, double *grad_w, const double *w, position_rows x,
                                              position_rows grad_out, int positions, int n_out, int n_in,
-                                             const int *last)
+                                             const int *last, int wide)
 {
     const int one = positions == 1;
     if (!one)
-        linear_weight_gradient(grad_w, x, grad_out, positions, n_out, n_in);
+        linear_weight_gradient(grad_w, x, grad_out, positions, n_out, n_in, wide);
     int p = positions - 1;
     if (!last)
         for (; p >= 1; p -= 2)
             linear_input_gradient_pair(position_row(grad_x, p), position_row(grad_x, p - 1), w,
-                                       position_row(grad_out, p), position_row(grad_out, p - 1), n_out, n_in);
+                                       position_row(grad_out, p), position_row(grad_out, p - 1), n_out, n_in, wide);
     for (; p >= 0; p--) {
         const double *xp = position_row(x, p), *gp = position_row(grad_out, p);
         const int skip = last ? last[p] : -1;
@@ -508,7 +678,7 @@ static inline void linear_backward(double *grad_x, double *grad_w, const double 
                                    const double *grad_out, int n_out, int n_in, int last)
 {
     linear_backward_positions((position_rows){grad_x, 0}, grad_w, w, (position_rows){(double *)x, 0},
-                              (position_rows){(double *)grad_out, 0}, 1, n_out, n_in, last >= 0 ? &last : NULL);
+                              (position_rows){(double *)grad_out, 0}, 1, n_out, n_in, last >= 0 ? &last : NULL, 0);
 }
 
 /* The weights of one linear: values and gradients. */
@@ -526,13 +696,13 @@ typedef struct linear_weights {
 static inline void qkv_backward_positions(position_rows grad_normed_rows, position_rows normed_rows, linear_weights q,
                                           linear_weights k, linear_weights v, position_rows grad_q_rows,
                                           position_rows grad_k_rows, position_rows grad_v_rows, int positions,
-                                          int n_embd, int n_head, int starts_at_zero)
+                                          int n_embd, int n_head, int starts_at_zero, int wide)
 {
     const int head_dim = n_embd / n_head, one = positions == 1;
     if (!one) {
-        linear_weight_gradient(q.grad, normed_rows, grad_q_rows, positions, n_embd, n_embd);
-        linear_weight_gradient(k.grad, normed_rows, grad_k_rows, positions, n_embd, n_embd);
-        linear_weight_gradient(v.grad, normed_rows, grad_v_rows, positions, n_embd, n_embd);
+        linear_weight_gradient(q.grad, normed_rows, grad_q_rows, positions, n_embd, n_embd, wide);
+        linear_weight_gradient(k.grad, normed_rows, grad_k_rows, positions, n_embd, n_embd, wide);
+        linear_weight_gradient(v.grad, normed_rows, grad_v_rows, positions, n_embd, n_embd, wide);
     }
 #define QKV_ROW(m, r, g)                                                                                               \
     span_row_weights(&s, one, (m).grad + (size_t)(r)*n_embd, (m).w + (size_t)(r)*n_embd, normed, (g)[r])
@@ -567,7 +737,7 @@ static inline void qkv_backward(double *grad_normed, const double *normed, linea
 {
 #define ONE_ROW(pointer) ((position_rows){(double *)(pointer), 0})
     qkv_backward_positions(ONE_ROW(grad_normed), ONE_ROW(normed), q, k, v, ONE_ROW(grad_q), ONE_ROW(grad_k),
-                           ONE_ROW(grad_v), 1, n_embd, n_head, first_position);
+                           ONE_ROW(grad_v), 1, n_embd, n_head, first_position, 0);
 #undef ONE_ROW
 }
 

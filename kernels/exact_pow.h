@@ -46,6 +46,19 @@ static inline double exact_pow_ulp(double y)
     return ulp;
 }
 
+/* t * exact_pow_ulp(y), for a positive normal constant t: the product of a
+ * normal double and a power of two, made by adding exponents (y's exponent
+ * field less 1075, t's bits): exact, and cheaper than the multiplication.
+ * Normal for y in the callers' ranges; for y outside them the result is
+ * meaningless, and the range tests reject y anyway. */
+static inline double exact_pow_ulps(double y, double t)
+{
+    uint64_t bits = ((exact_pow_bits(y) - 1) & 0x7ff0000000000000u) + (exact_pow_bits(t) - ((uint64_t)1075 << 52));
+    double product;
+    memcpy(&product, &bits, sizeof product);
+    return product;
+}
+
 /* The safe distance in ULPs of exact_pow_ulp(y) for a result y, from
  * `safe` (EXACT_POW_SAFE_ULPS or EXACT_POW_ROOT_SAFE_ULPS): safe less
  * (|e| + 1) * EXACT_POW_LOG_ULPS, e being y's unbiased exponent. Every step
@@ -118,7 +131,7 @@ static inline double square_root_residual(double v, double y, int fused)
 static inline int square_is_proven(double x, double y, int fused)
 {
     return (x == 0.0) | (square_in_range(y) &
-                         (fabs(exact_square_residual(x, y, fused)) < EXACT_POW_SQUARE_RANGE_ULPS * exact_pow_ulp(y)));
+                         (fabs(exact_square_residual(x, y, fused)) < exact_pow_ulps(y, EXACT_POW_SQUARE_RANGE_ULPS)));
 }
 
 /* Is y = sqrt(v) what pow(v, 0.5) returns? With r = v - y*y (exact), the
@@ -135,7 +148,7 @@ static inline int square_root_is_proven(double v, double y, int fused)
     double residual = square_root_residual(v, y, fused);
     int positive_zero = exact_pow_bits(v) == 0; /* pow(+0, 0.5) = +0 = sqrt(+0); not -0, whose sqrt is -0 */
     return positive_zero |
-           (square_root_in_range(v) & (fabs(residual) < (EXACT_POW_ROOT_RANGE_ULPS * exact_pow_ulp(y)) * (2.0 * y)));
+           (square_root_in_range(v) & (fabs(residual) < exact_pow_ulps(y, EXACT_POW_ROOT_RANGE_ULPS) * (2.0 * y)));
 }
 
 /* Is y = 1.0 / x what pow(x, -1.0) returns? Only for x in [2^-64, 2^64)
@@ -208,7 +221,13 @@ static inline double pow_square_root(double v)
  * decide. */
 static inline double exact_pow_neighbour(double y, double residual)
 {
-    uint64_t bits = exact_pow_bits(y) + (residual > 0.0) - (residual < 0.0);
+    /* +1 for a positive residual, -1 for a negative one, from the sign of
+     * its bits less one (an arithmetic shift: GCC's meaning of >> on a
+     * negative int64_t). -1 for +0, which only a proven y has, whose
+     * neighbour nobody uses: at y = 0 that is a NaN, not a subnormal, whose
+     * arithmetic would be slow. */
+    int64_t toward = ((int64_t)(exact_pow_bits(residual) - 1) >> 63) | 1;
+    uint64_t bits = exact_pow_bits(y) + (uint64_t)toward;
     double neighbour;
     memcpy(&neighbour, &bits, sizeof neighbour);
     return neighbour;

@@ -58,12 +58,22 @@ static inline void rmsnorm_backward_positions(position_rows grad_x, position_row
 
 /* ---- relu: max(0, x); local gradient 1.0 where x > 0, else 0.0 ---- */
 
+/* x > 0 ? value : +0.0 for four lanes, by the comparison's lane mask (all
+ * ones or zeros): the scalar select's bits, NaN and -0.0 giving +0.0. A
+ * macro: no vector crosses a function boundary (exact_kernels.h). */
+#define RELU_SELECT(x, value) ((exact_v4)((exact_v4_mask)((x) > V4_BROADCAST(0.0)) & (exact_v4_mask)(value)))
+
 static inline void relu_forward_positions(position_rows out, position_rows x, int positions, int n)
 {
     for (int p = 0; p < positions; p++) {
         const double *in = position_row(x, p);
         double *o = position_row(out, p);
-        for (int i = 0; i < n; i++)
+        int i = 0;
+        for (; i + 4 <= n; i += 4) {
+            const exact_v4 v = V4_LOAD(in + i);
+            V4_STORE(o + i, RELU_SELECT(v, v));
+        }
+        for (; i < n; i++)
             o[i] = in[i] > 0.0 ? in[i] : 0.0;
     }
 }
@@ -74,7 +84,12 @@ static inline void relu_backward_positions(position_rows grad_x, position_rows g
     for (int p = positions - 1; p >= 0; p--) {
         const double *in = position_row(x, p), *g = position_row(grad_out, p);
         double *grad = position_row(grad_x, p);
-        for (int i = 0; i < n; i++)
+        int i = 0;
+        for (; i + 4 <= n; i += 4) {
+            exact_v4 sum = V4_LOAD(grad + i) + RELU_SELECT(V4_LOAD(in + i), V4_BROADCAST(1.0)) * V4_LOAD(g + i);
+            V4_STORE(grad + i, sum);
+        }
+        for (; i < n; i++)
             grad[i] += (in[i] > 0.0 ? 1.0 : 0.0) * g[i];
     }
 }
@@ -83,11 +98,11 @@ static inline void relu_backward_positions(position_rows grad_x, position_rows g
 
 static inline void qkv_forward_positions(position_rows q, position_rows k, position_rows v, const double *wq,
                                          const double *wk, const double *wv, position_rows x, int positions, int n_embd,
-                                         double *x_t)
+                                         double *x_t, int wide)
 {
-    linear_forward_rows(q.base, q.stride, wq, x.base, x.stride, positions, n_embd, n_embd, x_t);
-    linear_forward_rows(k.base, k.stride, wk, x.base, x.stride, positions, n_embd, n_embd, x_t);
-    linear_forward_rows(v.base, v.stride, wv, x.base, x.stride, positions, n_embd, n_embd, x_t);
+    linear_forward_rows(q.base, q.stride, wq, x.base, x.stride, positions, n_embd, n_embd, x_t, wide);
+    linear_forward_rows(k.base, k.stride, wk, x.base, x.stride, positions, n_embd, n_embd, x_t, wide);
+    linear_forward_rows(v.base, v.stride, wv, x.base, x.stride, positions, n_embd, n_embd, x_t, wide);
 }
 
 /* ---- causal attention, every head, every position ---- */

@@ -1,8 +1,10 @@
-/* test_adam: engine/adam.c against the spec's Adam written plainly (pow for
- * every ** , one parameter at a time), bit for bit, on every kernel path
+/* test_adam: kernels/adam.c against the spec's Adam written plainly (pow
+ * for every ** , one parameter at a time), bit for bit, on every kernel path
  * this processor has. The gradients are drawn so that many g * g and many
  * roots sit near rounding boundaries, where adam.c settles a power by its
- * two candidates or calls pow; the test reports how often each happened. */
+ * two candidates or calls pow; the test reports how often each happened.
+ * Then adam.c with each fast path made deliberately wrong (adam_mutant.c)
+ * must differ from the spec's Adam on the same gradients. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -54,7 +56,24 @@ static double draw_gradient(python_random *random)
     return sign * magnitude;
 }
 
-static int run_path(kernel_level level)
+typedef void adam_step_function(adam_buffers *buffers, double *data, double *grad, int step, int num_steps);
+
+/* The mutants of adam_mutant.c, and the kernel path each needs: the bias
+ * corrections' quotients are multiplications only in the AVX-512 copy. */
+adam_step_function adam_step_mutant1, adam_step_mutant2, adam_step_mutant3;
+static const struct {
+    adam_step_function *step;
+    kernel_level level;
+    const char *name;
+} mutants[] = {
+    {adam_step_mutant1, KERNEL_AVX512, "the bias corrections' quotients a * (1 / b), uncorrected and unchecked"},
+    {adam_step_mutant2, KERNEL_GENERIC, "g ** 2's second candidate the same as the first"},
+    {adam_step_mutant3, KERNEL_GENERIC, "v_hat ** 0.5's second candidate the same as the first"},
+};
+
+/* Parameter-steps where `step` differs from the spec's Adam on `level`;
+ * with `expect_same`, each is a failed check. */
+static int compare_with_reference(adam_step_function *step_function, kernel_level level, int expect_same)
 {
     kernel_path_limit(level);
     static plain_adam plain;
@@ -70,22 +89,26 @@ static int run_path(kernel_level level)
     for (int step = 0; step < STEPS; step++) {
         for (int i = 0; i < PARAMETERS; i++)
             grad[i] = plain_grad[i] = draw_gradient(&random);
-        adam_step(&buffers, data, grad, step, STEPS);
+        step_function(&buffers, data, grad, step, STEPS);
         plain_adam_step(&plain, plain_grad, step, STEPS);
         for (int i = 0; i < PARAMETERS; i++) {
             int same = memcmp(&data[i], &plain.data[i], sizeof data[i]) == 0 &&
                        memcmp(&buffers.m[i], &plain.m[i], sizeof data[i]) == 0 &&
                        memcmp(&buffers.v[i], &plain.v[i], sizeof data[i]) == 0 && grad[i] == 0.0;
-            if (!same && mismatches++ < 5)
+            if (!same && mismatches++ < 5 && expect_same)
                 CHECK(same, "%s, step %d, parameter %d: data %a (reference %a), v %a (%a)", kernel_path_name(level),
                       step, i, data[i], plain.data[i], buffers.v[i], plain.v[i]);
         }
     }
-    CHECK(mismatches == 0, "%s: %d parameter-steps differ from the reference", kernel_path_name(level), mismatches);
-    printf("%s: %d parameters x %d steps identical to the reference; pow called for %zu squares and %zu roots\n",
-           kernel_path_name(level), PARAMETERS, STEPS, buffers.slow_squares, buffers.slow_roots);
-    /* the inputs out of range must reach pow, so the slow path ran */
-    CHECK(buffers.slow_squares > 0 && buffers.slow_roots > 0, "%s: the slow path never ran", kernel_path_name(level));
+    if (expect_same) {
+        CHECK(mismatches == 0, "%s: %d parameter-steps differ from the reference", kernel_path_name(level), mismatches);
+        printf("%s: %d parameters x %d steps identical to the reference; %zu elements left to the scalar fix, pow "
+               "called for %zu squares and %zu roots\n",
+               kernel_path_name(level), PARAMETERS, STEPS, buffers.fixed, buffers.slow_squares, buffers.slow_roots);
+        /* the inputs out of range must reach pow, so the slow path ran */
+        CHECK(buffers.slow_squares > 0 && buffers.slow_roots > 0, "%s: the slow path never ran",
+              kernel_path_name(level));
+    }
     adam_buffers_free(&buffers);
     return mismatches;
 }
@@ -93,6 +116,16 @@ static int run_path(kernel_level level)
 int main(void)
 {
     for (int level = KERNEL_GENERIC; level <= (int)kernel_path_supported(); level++)
-        run_path((kernel_level)level);
+        compare_with_reference(adam_step, (kernel_level)level, 1);
+    /* the mutants on the fastest path */
+    for (size_t i = 0; i < sizeof mutants / sizeof mutants[0]; i++) {
+        if (kernel_path_supported() < mutants[i].level) {
+            printf("deliberately wrong, %s: not on this processor's paths\n", mutants[i].name);
+            continue;
+        }
+        int mismatches = compare_with_reference(mutants[i].step, kernel_path_supported(), 0);
+        printf("deliberately wrong, %s: %d parameter-steps differ from the reference\n", mutants[i].name, mismatches);
+        CHECK(mismatches > 0, "the test did not catch: %s", mutants[i].name);
+    }
     return test_finish("test_adam");
 }

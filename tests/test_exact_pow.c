@@ -25,7 +25,8 @@ static int old_square_root_is_proven(double v, double y)
 {
     double p = y * y;
     double residual = (v - p) - exact_square_error(y, p);
-    return (exact_pow_bits(v) == 0) |
+    int positive_zero = exact_pow_bits(v) == 0;
+    return positive_zero |
            ((v >= 0x1p-128) & (v < 0x1p127) & (fabs(residual) < (0.48 - 0.001) * 2.0 * y * exact_pow_ulp(y)));
 }
 
@@ -208,6 +209,21 @@ int main(void)
         CHECK(exact_pow_threshold(y, EXACT_POW_SAFE_ULPS) <= 0.4885 - (abs(e) + 1) * 1.5 * 0x1p-15 * log(2.0),
               "threshold at 2^%d above the bound", e);
     }
+    /* exact_pow_ulps is the product t * exact_pow_ulp(y), exactly, wherever
+     * that is a normal double (every binade, both sides of a power of two). */
+    const double scales[] = {
+        EXACT_POW_SQUARE_RANGE_ULPS, EXACT_POW_ROOT_RANGE_ULPS, 0.5, 0x1.fffffffffffffp-1, 0.005, 128.0};
+    for (int e = -1022; e <= 1023; e++)
+        for (size_t i = 0; i < sizeof scales / sizeof scales[0]; i++) {
+            const double ys[] = {ldexp(1.0, e), ldexp(1.5, e), nextafter(ldexp(2.0, e), 0.0)};
+            for (int k = 0; k < 3; k++) {
+                double product = scales[i] * exact_pow_ulp(ys[k]);
+                if (product >= 0x1p-1020 && product <= DBL_MAX &&
+                    exact_pow_ulp(ys[k]) >= DBL_MIN) /* normal, not rounded */
+                    CHECK(exact_pow_ulps(ys[k], scales[i]) == product, "exact_pow_ulps(%a, %a) = %a, not %a", ys[k],
+                          scales[i], exact_pow_ulps(ys[k], scales[i]), product);
+            }
+        }
     /* The square's and the root's range-wide thresholds are no more than
      * the magnitude's own anywhere in their ranges. */
     for (int e = -128; e <= 127; e++)

@@ -1,5 +1,6 @@
 /* test_kernel_paths: every compiled copy of the SIMD kernels (kernel_path.h:
- * AVX-512 for Adam, AVX2, the baseline) gives the same bits. For each
+ * AVX-512 for Adam, floor and sequence, whose linears then run eight lanes
+ * wide; AVX2; the baseline) gives the same bits. For each
  * variant named, training runs at every level this processor supports must
  * give the baseline's losses and samples exactly, at the default size and
  * at one whose widths leave remainders (n_embd 24: a 16-column span and 8

@@ -222,10 +222,11 @@ static attention_positions floor_attention(int l, int positions)
 /* A linear over a step's positions, the positions in the lanes
  * (exact_kernels.h), with floor's scratch. */
 #define LINEAR_FORWARD(out, out_stride, w, x, x_stride, positions, n_out, n_in)                                        \
-    linear_forward_rows(out, out_stride, w, x, x_stride, positions, n_out, n_in, floor_state.inputs_transposed)
+    linear_forward_rows(out, out_stride, w, x, x_stride, positions, n_out, n_in, floor_state.inputs_transposed, wide)
 
-/* Layer l over positions 0..positions-1: each linear once for all of them. */
-static void layer_forward(int l, int positions)
+/* Layer l over positions 0..positions-1: each linear once for all of them.
+ * wide: the AVX-512 copies' kernels (exact_kernels.h). */
+static inline void layer_forward(int l, int positions, int wide)
 {
     const int embd = floor_state.shape.n_embd;
     const double inverse_n = floor_state.constants.inverse_n_embd;
@@ -235,7 +236,7 @@ static void layer_forward(int l, int positions)
 #define SAVED(member) ((position_rows){first->member, stride})
     rmsnorm_forward_positions(SAVED(normed), SAVED(input), positions, embd, inverse_n, floor_norms(l, 0));
     qkv_forward_positions(SAVED(query), SAVED(key), SAVED(value), w.wq, w.wk, w.wv, SAVED(normed), positions, embd,
-                          floor_state.inputs_transposed);
+                          floor_state.inputs_transposed, wide);
     attention_positions attention = floor_attention(l, positions);
     attention_forward_positions(&attention, &floor_state.rows);
     LINEAR_FORWARD(first->residual, stride, w.wo, first->attended, stride, positions, embd, embd);
@@ -252,7 +253,7 @@ static void layer_forward(int l, int positions)
 #undef SAVED
 }
 
-static inline double floor_forward(const model_shape *shape, const int *tokens, int positions)
+static inline double floor_forward(const model_shape *shape, const int *tokens, int positions, int wide)
 {
     const int embd = shape->n_embd, vocab = shape->vocab_size, layers = shape->n_layer;
     const size_t stride = floor_state.position_stride;
@@ -266,7 +267,7 @@ static inline double floor_forward(const model_shape *shape, const int *tokens, 
                               (position_rows){first->embedding, stride}, positions, embd,
                               floor_state.constants.inverse_n_embd, floor_norms(-1, 0));
     for (int l = 0; l < layers; l++) {
-        layer_forward(l, positions);
+        layer_forward(l, positions, wide);
         if (l + 1 < layers)
             for (int p = 0; p < positions; p++)
                 memcpy(floor_state.saved[p].layers[l + 1].input, floor_state.saved[p].layers[l].output,
@@ -281,31 +282,37 @@ static inline double floor_forward(const model_shape *shape, const int *tokens, 
     return mean_forward(floor_state.losses, positions);
 }
 
-/* The step's forward and backward, each compiled for AVX2 and for the
- * baseline (kernel_path.h). */
+/* The step's forward and backward, each compiled for AVX-512 (with the
+ * kernels' wide forms), AVX2 and the baseline (kernel_path.h). */
+KERNEL_PATH_AVX512 static double floor_forward_avx512(const model_shape *shape, const int *tokens, int positions)
+{
+    return floor_forward(shape, tokens, positions, 1);
+}
+
 KERNEL_PATH_AVX2 static double floor_forward_avx2(const model_shape *shape, const int *tokens, int positions)
 {
-    return floor_forward(shape, tokens, positions);
+    return floor_forward(shape, tokens, positions, 0);
 }
 
 KERNEL_PATH_GENERIC static double floor_forward_generic(const model_shape *shape, const int *tokens, int positions)
 {
-    return floor_forward(shape, tokens, positions);
+    return floor_forward(shape, tokens, positions, 0);
 }
 
 #define VARIANT_HAS_LOSS
 static inline value_t variant_loss(const model_shape *shape, const int *tokens, int positions)
 {
     floor_allocate(shape);
-    return kernel_path_avx2() ? floor_forward_avx2(shape, tokens, positions)
-                              : floor_forward_generic(shape, tokens, positions);
+    return kernel_path_avx512() ? floor_forward_avx512(shape, tokens, positions)
+           : kernel_path_avx2() ? floor_forward_avx2(shape, tokens, positions)
+                                : floor_forward_generic(shape, tokens, positions);
 }
 
 /* ---- backward: the reference's order (exact_kernels.h) ---- */
 
 /* Layer l over positions last to first. grad_x ([position][n_embd]): in,
  * the gradient of the layer's output; out, of its input. */
-static void layer_backward(int l, int positions)
+static inline void layer_backward(int l, int positions, int wide)
 {
     const int embd = floor_state.shape.n_embd;
     const size_t e = (size_t)embd, stride = floor_state.position_stride, n = (size_t)positions;
@@ -322,33 +329,34 @@ static void layer_backward(int l, int positions)
     memcpy(grad_residual, grad_x, n * e * sizeof(double));
     memset(grad_activated, 0, n * 4 * e * sizeof(double));
     linear_backward_positions(ROWS(grad_activated, 4 * e), w.grad_fc2, w.fc2, SAVED(activated), ROWS(grad_x, e),
-                              positions, embd, 4 * embd, NULL);
+                              positions, embd, 4 * embd, NULL, wide);
     memset(grad_hidden, 0, n * 4 * e * sizeof(double));
     relu_backward_positions(ROWS(grad_hidden, 4 * e), ROWS(grad_activated, 4 * e), SAVED(hidden), positions, 4 * embd);
     memset(grad_normed, 0, n * e * sizeof(double));
     linear_backward_positions(ROWS(grad_normed, e), w.grad_fc1, w.fc1, SAVED(normed2), ROWS(grad_hidden, 4 * e),
-                              positions, 4 * embd, embd, NULL);
+                              positions, 4 * embd, embd, NULL, wide);
     rmsnorm_backward_positions(ROWS(grad_residual, e), ROWS(grad_normed, e), SAVED(residual), positions, embd,
                                inverse_n, floor_norms(l, 1));
     /* residual = attention projection + input */
     memcpy(grad_x, grad_residual, n * e * sizeof(double));
     memset(grad_attended, 0, n * e * sizeof(double));
     linear_backward_positions(ROWS(grad_attended, e), w.grad_wo, w.wo, SAVED(attended), ROWS(grad_residual, e),
-                              positions, embd, embd, NULL);
+                              positions, embd, embd, NULL, wide);
     memset(grad_query, 0, n * e * sizeof(double));
     attention_positions attention = floor_attention(l, positions);
     attention_backward_positions(&attention, &floor_state.rows);
     memset(grad_normed, 0, n * e * sizeof(double));
     qkv_backward_positions(ROWS(grad_normed, e), SAVED(normed), (linear_weights){w.wq, w.grad_wq},
                            (linear_weights){w.wk, w.grad_wk}, (linear_weights){w.wv, w.grad_wv}, attention.grad_query,
-                           attention.grad_key, attention.grad_value, positions, embd, floor_state.shape.n_head, 1);
+                           attention.grad_key, attention.grad_value, positions, embd, floor_state.shape.n_head, 1,
+                           wide);
     rmsnorm_backward_positions(ROWS(grad_x, e), ROWS(grad_normed, e), SAVED(input), positions, embd, inverse_n,
                                floor_norms(l, 0));
 #undef ROWS
 #undef SAVED
 }
 
-static inline graph_size floor_backward(void)
+static inline graph_size floor_backward(int wide)
 {
     const model_shape *shape = &floor_state.shape;
     const int embd = shape->n_embd, vocab = shape->vocab_size, positions = floor_state.positions;
@@ -366,9 +374,10 @@ static inline graph_size floor_backward(void)
     memset(floor_state.grad_x, 0, (size_t)positions * e * sizeof(double));
     linear_backward_positions((position_rows){floor_state.grad_x, e}, g.grad_lm_head, g.lm_head,
                               (position_rows){first->layers[shape->n_layer - 1].output, stride},
-                              (position_rows){floor_state.grad_logits, v}, positions, vocab, embd, floor_state.targets);
+                              (position_rows){floor_state.grad_logits, v}, positions, vocab, embd, floor_state.targets,
+                              wide);
     for (int l = shape->n_layer - 1; l >= 0; l--)
-        layer_backward(l, positions);
+        layer_backward(l, positions, wide);
     double *grad_embedding = floor_state.grad_residual;
     memset(grad_embedding, 0, (size_t)positions * e * sizeof(double));
     rmsnorm_backward_positions((position_rows){grad_embedding, e}, (position_rows){floor_state.grad_x, e},
@@ -381,13 +390,16 @@ static inline graph_size floor_backward(void)
     return size;
 }
 
-KERNEL_PATH_AVX2 static graph_size floor_backward_avx2(void) { return floor_backward(); }
-KERNEL_PATH_GENERIC static graph_size floor_backward_generic(void) { return floor_backward(); }
+KERNEL_PATH_AVX512 static graph_size floor_backward_avx512(void) { return floor_backward(1); }
+KERNEL_PATH_AVX2 static graph_size floor_backward_avx2(void) { return floor_backward(0); }
+KERNEL_PATH_GENERIC static graph_size floor_backward_generic(void) { return floor_backward(0); }
 
 static inline graph_size graph_backward(value_t loss)
 {
     (void)loss;
-    return kernel_path_avx2() ? floor_backward_avx2() : floor_backward_generic();
+    return kernel_path_avx512() ? floor_backward_avx512()
+           : kernel_path_avx2() ? floor_backward_avx2()
+                                : floor_backward_generic();
 }
 
 static inline void graph_release_step(void) {}

@@ -287,7 +287,7 @@ typedef enum sequence_pass { FORWARD, BACKWARD } sequence_pass;
  * zeroed); backward, its share added into its inputs' gradients (the
  * cross-entropy writes its logits', their one consumer). Each op's pair
  * side by side; T is the step's positions. */
-static inline void node_pass(sequence_node *n, sequence_pass pass)
+static inline void node_pass(sequence_node *n, sequence_pass pass, int wide)
 {
     const model_shape *shape = &sequence_graph.shape;
     const int positions = sequence_graph.positions, embd = shape->n_embd, width = n->columns;
@@ -321,12 +321,12 @@ static inline void node_pass(sequence_node *n, sequence_pass pass)
         if (pass == FORWARD)
             qkv_forward_positions(rows_of(n->out, embd), rows_of(n->out + part, embd), rows_of(n->out + 2 * part, embd),
                                   q->out, k->out, v->out, rows_of(x->out, embd), positions, embd,
-                                  sequence_graph.inputs_transposed);
+                                  sequence_graph.inputs_transposed, wide);
         else /* the input's rows interleave q, k and v as the reference meets them */
             qkv_backward_positions(rows_of(x->grad, embd), rows_of(x->out, embd), (linear_weights){q->out, q->grad},
                                    (linear_weights){k->out, k->grad}, (linear_weights){v->out, v->grad},
                                    rows_of(n->grad, embd), rows_of(n->grad + part, embd),
-                                   rows_of(n->grad + 2 * part, embd), positions, embd, shape->n_head, 1);
+                                   rows_of(n->grad + 2 * part, embd), positions, embd, shape->n_head, 1, wide);
         break;
     }
     case OP_ATTENTION: {
@@ -341,10 +341,10 @@ static inline void node_pass(sequence_node *n, sequence_pass pass)
         const sequence_node *w = input_of(n, 1);
         if (pass == FORWARD)
             linear_forward_rows(n->out, (size_t)w->rows, w->out, x->out, (size_t)w->columns, positions, w->rows,
-                                w->columns, sequence_graph.inputs_transposed);
+                                w->columns, sequence_graph.inputs_transposed, wide);
         else
             linear_backward_positions(rows_of(x->grad, w->columns), w->grad, w->out, rows_of(x->out, w->columns),
-                                      rows_of(n->grad, w->rows), positions, w->rows, w->columns, n->last_rows);
+                                      rows_of(n->grad, w->rows), positions, w->rows, w->columns, n->last_rows, wide);
         break;
     }
     case OP_ADD: { /* local gradients 1 and 1, into two separate arrays */
@@ -386,28 +386,31 @@ static inline void node_pass(sequence_node *n, sequence_pass pass)
 }
 
 /* ---- the walks: forward in creation order, backward in reverse; each
- * compiled for AVX2 and for the baseline (kernel_path.h) ---- */
+ * compiled for AVX-512 (with the kernels' wide forms), AVX2 and the
+ * baseline (kernel_path.h) ---- */
 
-static inline double sequence_walk_forward(void)
+static inline double sequence_walk_forward(int wide)
 {
     for (size_t id = 0; id < sequence_graph.node_count; id++)
-        node_pass(&sequence_graph.nodes[id], FORWARD);
+        node_pass(&sequence_graph.nodes[id], FORWARD, wide);
     return sequence_graph.nodes[sequence_graph.node_count - 1].out[0];
 }
 
-KERNEL_PATH_AVX2 static double sequence_forward_avx2(void) { return sequence_walk_forward(); }
-KERNEL_PATH_GENERIC static double sequence_forward_generic(void) { return sequence_walk_forward(); }
+KERNEL_PATH_AVX512 static double sequence_forward_avx512(void) { return sequence_walk_forward(1); }
+KERNEL_PATH_AVX2 static double sequence_forward_avx2(void) { return sequence_walk_forward(0); }
+KERNEL_PATH_GENERIC static double sequence_forward_generic(void) { return sequence_walk_forward(0); }
 
 /* From d loss = 1 at the last node (the mean). */
-static inline void sequence_walk_backward(void)
+static inline void sequence_walk_backward(int wide)
 {
     sequence_graph.nodes[sequence_graph.node_count - 1].grad[0] = 1.0;
     for (size_t id = sequence_graph.node_count; id-- > 0;)
-        node_pass(&sequence_graph.nodes[id], BACKWARD);
+        node_pass(&sequence_graph.nodes[id], BACKWARD, wide);
 }
 
-KERNEL_PATH_AVX2 static void sequence_backward_avx2(void) { sequence_walk_backward(); }
-KERNEL_PATH_GENERIC static void sequence_backward_generic(void) { sequence_walk_backward(); }
+KERNEL_PATH_AVX512 static void sequence_backward_avx512(void) { sequence_walk_backward(1); }
+KERNEL_PATH_AVX2 static void sequence_backward_avx2(void) { sequence_walk_backward(0); }
+KERNEL_PATH_GENERIC static void sequence_backward_generic(void) { sequence_walk_backward(0); }
 
 #define VARIANT_HAS_LOSS
 static inline value_t variant_loss(const model_shape *shape, const int *tokens, int positions)
@@ -415,7 +418,9 @@ static inline value_t variant_loss(const model_shape *shape, const int *tokens, 
     sequence_allocate(shape);
     memcpy(sequence_graph.tokens, tokens, ((size_t)positions + 1) * sizeof *tokens);
     sequence_build(positions);
-    return kernel_path_avx2() ? sequence_forward_avx2() : sequence_forward_generic();
+    return kernel_path_avx512() ? sequence_forward_avx512()
+           : kernel_path_avx2() ? sequence_forward_avx2()
+                                : sequence_forward_generic();
 }
 
 /* Every node is reachable from the loss; the edges are the input links. */
@@ -428,7 +433,9 @@ static inline graph_size graph_backward(value_t loss)
         .bytes = sequence_graph.node_count * sizeof(sequence_node) + sequence_graph.input_count * sizeof(uint32_t) +
                  sequence_graph.arena_used * sizeof(double) + sequence_graph.norm_count * sizeof(rmsnorm_saved) +
                  (size_t)sequence_graph.positions * sizeof(cross_entropy_saved)};
-    if (kernel_path_avx2())
+    if (kernel_path_avx512())
+        sequence_backward_avx512();
+    else if (kernel_path_avx2())
         sequence_backward_avx2();
     else
         sequence_backward_generic();
