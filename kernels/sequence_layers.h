@@ -6,7 +6,7 @@
  * into the gradients it is given (the callers zero them), but for the
  * cross-entropy's, which writes the logits' gradient (their one consumer).
  * Why running a layer over all positions keeps the reference's order of
- * every gradient: docs/exact-arithmetic.md and variants/floor.c's header. */
+ * every gradient: docs/exact-arithmetic.md, "Layers over all positions". */
 #ifndef MICROGPT_SEQUENCE_LAYERS_H
 #define MICROGPT_SEQUENCE_LAYERS_H
 #ifndef MICROGPT_VARIANT_FILE

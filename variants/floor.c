@@ -1,20 +1,10 @@
-/* floor: no graph at all. A hand-derived forward and backward of microgpt
- * over plain arrays (llm.c style: each layer a forward/backward pair), the
- * lower bound the graph strategies are measured against. The kernels, and
- * why they reproduce the reference bit for bit, are in exact_kernels.h.
- * This file runs them a layer at a time over all the step's positions
+/* floor: no graph at all, the lower bound the graph strategies are measured
+ * against. A hand-derived forward and backward of microgpt over plain arrays
+ * (llm.c style), run a layer at a time over all the step's positions
  * (kernels/sequence_layers.h, which sequence's nodes run too), so that each
- * weight matrix is read once per layer, not once per position:
- * forward, layer by layer (a position's values do not depend on the order
- * they are computed in); backward, the lm_head, then the layers from the
- * last, then the embedding, each over the positions last to first. Every
- * gradient still receives its contributions in the reference's order
- * (positions last to first, within a position as exact_kernels.h says):
- * the weights get one per position, in that order; a position's
- * activations only from its own layer's operations; the keys and values of
- * a layer from the attention of later positions of that layer, all done
- * before their own q/k/v backward. The sampling path reuses the shared
- * model code on plain doubles. */
+ * weight matrix is read once per layer, not once per position. Why that keeps
+ * every gradient's contributions in the reference's order:
+ * docs/exact-arithmetic.md, "Layers over all positions". */
 #define VARIANT_DESCRIPTION "no graph: hand-derived forward and backward in the reference's accumulation order"
 #define VARIANT_TOLERANCE 0.0
 #define VARIANT_SORT SORT_NONE

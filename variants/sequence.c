@@ -1,22 +1,10 @@
-/* sequence: a graph of whole-sequence nodes, built each step. A node is one
- * layer-level operation over all of the step's T positions at once, its
- * output and gradient [T][width] arrays: the graph of this model written on
- * [T, n_embd] tensors, as in PyTorch, but with rmsnorm, the attention and
- * the loss one node each where PyTorch splits them into element-wise ops
- * and views.
- *
- * Nodes: the weight matrices as leaves (first, in the parameters' order);
- * the embedding; an rmsnorm; per layer an rmsnorm, q/k/v (one node), the
- * attention of every head, the attention projection, a residual add, an
- * rmsnorm, fc1, relu, fc2 and a residual add; the lm_head; the
- * cross-entropy of every position; their mean. 8 + 16 n_layer nodes and
- * 7 + 18 n_layer input links a step, whatever the positions (24 and 25 at
- * the default size). Each records its op and its input nodes; forward runs
- * the nodes in creation order, backward is one loop in reverse creation
- * order calling each node's kernel (kernels/sequence_layers.h, floor's).
- * That order is floor's, layer by layer, so every gradient gets its
- * contributions in the reference's order: bit-exact. The sampling path
- * reuses the shared model code on plain doubles. */
+/* sequence: a real graph of whole-sequence nodes, built each step: each node
+ * one layer-level operation over all T positions ([T][width] output and
+ * gradient), recording its op and its inputs, as a PyTorch graph of
+ * [T, n_embd] tensors (but rmsnorm, attention and the loss one node each).
+ * 8 + 16 n_layer nodes a step (24 at the default size). Forward runs them in
+ * creation order; backward is one generic loop in reverse creation order
+ * over floor's kernels (kernels/sequence_layers.h): floor's order, bit-exact. */
 #define VARIANT_DESCRIPTION                                                                                            \
     "sequence graph: one node per whole-sequence operation, all positions at once, built each step"
 #define VARIANT_TOLERANCE 0.0
