@@ -37,7 +37,7 @@ SIDE_LINKS = (
     Link("language (both)", "both", "rust_both", "C → Rust, fused linear, iterative sort", "same order: bit-exact"))
 TORCH_ROWS = ("torch_position", "torch_sequence")
 SIZES = {"reference": {"label": "reference size (n_embd 16, 1 layer)", "shape": (16, 4, 1, 16)},
-         "large": {"label": "n_embd 128 × 4 layers", "shape": (128, 4, 4, 16)}}
+         "large": {"label": "larger size (n_embd 128, 4 layers)", "shape": (128, 4, 4, 16)}}
 FILE = "speed_factors.json"
 
 

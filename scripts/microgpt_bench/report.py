@@ -10,7 +10,7 @@ import os
 from . import factors, rows, sweep, tables
 from .plots import graph_size, phases, pyplot, render, speedup_factors, step_times
 from .runner import variant_facts
-from .util import PROJECT_DIR, ResultsError, atomic_write, check_writable, load_json, read_text
+from .util import PROJECT_DIR, ResultsError, atomic_write, check_writable, load_json, log, read_text
 
 README = os.path.join(PROJECT_DIR, "README.md")
 BLOCKS = ("variants", "results", "findings")
@@ -70,12 +70,15 @@ def load_sweep(directory):
         return None, None
     run_json = load_json(os.path.join(directory, "sweep_run.json"))
     if "points" not in run_json or "kind" not in (run_json["points"] or [{}])[0]:
-        raise ResultsError(f"{directory}/sweep_run.json: a sweep of an older bench tool; run `make sweep` again")
+        log(f"{directory}/sweep_run.json is a sweep of an older bench tool: left out until `make sweep`")
+        return None, None
     return sweep.point_rows(load_json(os.path.join(directory, "sweep.json")), run_json), run_json
 
 
 def render_sweep(run_dir):
     all_rows, run_json = load_sweep(run_dir)
+    if all_rows is None:
+        return {}
     table = "# microgpt sweep\n\n" + GENERATED + "\n\n" + "\n".join(sweep.table_lines(all_rows, run_json)) + "\n"
     return dict(sweep.plots(pyplot(), all_rows), **{"sweep.csv": sweep.csv_text(all_rows), "sweep_table.md": table})
 

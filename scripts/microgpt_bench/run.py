@@ -238,8 +238,11 @@ def bench(args, programs):
     stale = [n for n in os.listdir(output_dir) if rows.ROUND_PATTERN.match(n)] if os.path.isdir(output_dir) else []
     stale += [STEP_TIMES_FILE, rows.INSTRUCTIONS_FILE, factors.FILE, "step_time.png", "speedup_factors.png",
               "speed_factors.md"]
-    report.publish(outputs if output_dir != os.path.abspath(work_dir) else {}, output_dir, stale, readme,
-                   programs.build_dir, work_dir, output_dir)
+    try:
+        report.publish(outputs if output_dir != os.path.abspath(work_dir) else {}, output_dir, stale, readme,
+                       programs.build_dir, work_dir, output_dir)
+    except ResultsError as error:
+        raise ResultsError(f"{error}; the run's outputs are in {work_dir}") from None
     log(f"wrote {len(outputs)} files to {output_dir}" + (f", {readme} and docs/results.md" if readme else "") +
         f" in {time.monotonic() - started:.0f} s")
     return 0

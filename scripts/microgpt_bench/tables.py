@@ -6,7 +6,7 @@ and at most five findings; docs/results.md the full table with its notes,
 the speed factors, the sweep and the crossover."""
 from . import factors, rows, runner
 from .util import MISSING, format_instructions, format_ratio, format_seconds, format_time, markdown_table, \
-    measured_line, round_ratios, spread, tie_groups
+    measured_line, number, round_ratios, spread, tie_groups
 
 # The seed's published table (its "Python vs Rust" comparison), quoted to set ours beside it.
 SEED_ROWS = (("Original Python", "python_naive", "62.3 s"), ("Optimized Python", "python_both", "20.6 s"),
@@ -155,7 +155,7 @@ def largest(entries):
 
 def faster(time_ratio):
     """"1.88× faster" or "1.20× slower" from this row's time over the other's."""
-    return f"{1 / time_ratio:.2f}× faster" if time_ratio <= 1 else f"{time_ratio:.2f}× slower"
+    return f"{number(1 / time_ratio)}× faster" if time_ratio <= 1 else f"{number(time_ratio)}× slower"
 
 
 def same_model(all_rows):
@@ -197,7 +197,7 @@ def speed_sources(document, counted):
                                                  ("closure", "calling each node's backward through a pointer"))):
             times = " and ".join(f"{1 / pair[index]['median']:.2f}×" for pair in side)
             count = counted.get(variant, {}).get("instructions_per_step")
-            parts.append(f"{what} (`{variant}`) takes {times} naive's time " + " and ".join(at) +
+            parts.append(f"{what} (`{variant}`) takes {times} naive's time" + (" at the two sizes" if len(at) > 1 else "") +
                          (f", with {count / naive:.2f}× its instructions" if count and naive else ""))
         out.append("**Memory and dispatch, off the chain.** " + parts[0][0].upper() + parts[0][1:] + "; " + parts[1] + ".")
     return out
