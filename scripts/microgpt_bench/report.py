@@ -34,7 +34,7 @@ def check_readme(path):
     for block in BLOCKS:
         replace_block(text, block, "", path)
     check_writable(os.path.dirname(os.path.abspath(path)))
-    check_writable(results_doc(path))
+    check_writable(os.path.dirname(results_doc(path)))
 
 
 def results_doc(readme):
