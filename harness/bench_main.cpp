@@ -492,7 +492,9 @@ void check_and_run(void *argument)
                 ->UseManualTime()
                 ->Unit(benchmark::kMicrosecond);
     }
-    benchmark::RunSpecifiedBenchmarks();
+    // A filter that matches nothing is a mistake, not an empty success.
+    if (benchmark::RunSpecifiedBenchmarks() == 0)
+        exit_bad_input("no benchmark matches --benchmark_filter (see --benchmark_list_tests)");
     if (!options.step_times_path.empty() && !step_record::write_json(options.step_times_path, options.steps, step_runs))
         exit_bad_input("cannot write " + options.step_times_path);
 }

@@ -40,10 +40,12 @@ def settings_of(args):
 def targets(args, settings, is_reference):
     """(output directory, README to publish to or None). Only a run at the
     defaults on the reference's dataset goes to results/ and README.md unless
-    told otherwise (RESULTS_DIR=, README=); any other stays in its run directory."""
+    told otherwise (RESULTS_DIR=, README=); any other stays in its run
+    directory, and a run on another dataset always does."""
     differ = [f"{k.upper()}={v}" for k, v in settings.items() if v != DEFAULTS[k]]
     default = not differ and is_reference
-    output = os.path.abspath(args.output_dir or (RESULTS_DIR if default else args.run_dir))
+    output = (args.output_dir or (RESULTS_DIR if default else args.run_dir)) if is_reference else args.run_dir
+    output = os.path.abspath(output)
     readme = (args.readme or None) if args.readme is not None else (
         report.README if default and output == RESULTS_DIR else None)
     why = ("the dataset is not the reference's (the run is marked so)" if not is_reference else

@@ -103,14 +103,14 @@ def merge_benchmarks(results):
     return merged
 
 
-def baseline_command(programs, baseline, steps, report, data, shape=None, threads=1, reference_program=None):
+def baseline_command(programs, baseline, steps, report, data, shape=None, threads=1, reference_losses=None):
     """The command of one baseline run writing its JSON report, or (None, why not)."""
     common = ["--steps", str(steps), "--quiet", "--report", report, "--data", data, *shape_arguments(shape)]
     if baseline.language == "python":
         return [programs.python, os.path.join(BASELINES_DIR, "microgpt_reference.py"), "--strategy",
                 baseline.strategy, "--samples", "0", *common], None
     if baseline.language == "torch":
-        extra = ["--reference-program", reference_program] if reference_program else []
+        extra = ["--reference-losses", reference_losses] if reference_losses else []
         return [programs.torch_python, os.path.join(BASELINES_DIR, "microgpt_torch.py"), "--mode", baseline.strategy,
                 "--threads", str(threads), *extra, *common], None
     rust = os.path.join(programs.build_dir, "microgpt-rust")
@@ -119,10 +119,10 @@ def baseline_command(programs, baseline, steps, report, data, shape=None, thread
     return [rust, "--strategy", baseline.strategy, "--samples", "0", *common], None
 
 
-def run_baseline(programs, baseline, steps, stem, data, shape=None, threads=1, reference_program=None, timeout=None):
+def run_baseline(programs, baseline, steps, stem, data, shape=None, threads=1, reference_losses=None, timeout=None):
     """A baseline's report (its JSON) with "status": ok, a failure, or not measured with the reason."""
     command, why_not = baseline_command(programs, baseline, steps, stem + ".json", data, shape, threads,
-                                        reference_program)
+                                        reference_losses)
     if command is None:
         return {"status": f"{NOT_MEASURED}: {why_not}", "not_measured": True}
     outcome, report = run_json(command, stem, timeout)

@@ -19,10 +19,10 @@ import time
 
 from . import rows, runner
 from .util import MISSING, fitted_slope, format_seconds, markdown_table, measured_line, number, parse_shape_name, \
-    shape_name
+    run_process, shape_name
 
 Grid = collections.namedtuple("Grid", "n_embd n_layer steps min_time large_n_embd large_block extended")
-DEFAULT = Grid((16, 32, 64, 128), (1, 2, 4), 20, 0.5, (256, 512), 64, ())
+DEFAULT = Grid((16, 32, 64, 128), (1, 2, 4), 20, 0.3, (256, 512), 64, ())
 QUICK = Grid((16, 32), (1, 2), 5, 0.1, (64,), 32, ())
 EXTENDED_N_EMBD = (768, 1024)  # --extend: floor, sequence and PyTorch past the grid, to a second a step
 LARGE_VARIANTS = ("floor", "sequence", "vector", "replay")
@@ -64,8 +64,15 @@ def run_point(programs, kind, key, shape, grid, data, work_dir, timeout):
             *runner.shape_arguments(shape)], timeout)
         return dict(base, **outcome), result
     row = next(r for r in TORCH_ROWS if r.key == key)
+    losses = os.path.join(work_dir, f"floor-{shape_name(*shape)}.losses")  # floor's, once a size: the reference's bits
+    if not os.path.exists(losses):
+        failure, _ = run_process([os.path.join(programs.build_dir, "microgpt-floor"), "--steps", str(grid.steps),
+                                  "--samples", "0", "--quiet", "--losses", losses, "--data", data,
+                                  *runner.shape_arguments(shape)], losses, timeout)
+        if failure:
+            return dict(base, status=f"{failure} (floor's losses)", seconds=0), None
     report = runner.run_baseline(programs, runner.Baseline(key, row.label, "torch", row.mode), grid.steps, stem, data,
-                                 shape, row.threads, os.path.join(programs.build_dir, "microgpt-floor"), timeout)
+                                 shape, row.threads, losses, timeout)
     keep = ("train_seconds", "steps", "nodes", "peak_rss_bytes", "max_abs_loss_difference", "threads", "mean_loss",
             "final_loss", "torch_version", "not_measured", "stderr_tail")
     return dict(base, status=report["status"], seconds=report.get("wall_seconds", 0),
@@ -100,7 +107,7 @@ def point_rows(sweep_json, run_json):
                        nodes_per_step=(point.get("nodes") or {}).get("mean"), mean_loss=point.get("mean_loss"))
             asked = next(r.threads for r in TORCH_ROWS if r.key == point["key"])
             if asked != point.get("threads") or not asked:  # the count torch reports, checked against the one asked for
-                row["marks"].append(f"{point.get('threads')} thread{'s' if point.get('threads') != 1 else ''}")
+                row["marks"].append(f"torch's default is {point.get('threads')} thread{'s' if point.get('threads') != 1 else ''}")
         elif point.get("not_measured"):
             row["check"] = rows.NOT_MEASURED
         if row["mean_loss"] is not None and not math.isfinite(row["mean_loss"]):
@@ -189,7 +196,7 @@ def crossover_finding(all_rows):
     found = [c for c in crossovers(all_rows) if c[0] == "torch_sequence"]
     if not found:
         return None
-    beaten = [f"`{c}` at about {number(at)} parameters" for _, c, at, _, _ in found if at]
+    beaten = [f"`{c}` at about {number(at)} parameters" for _, c, at, _, _ in sorted(found, key=lambda f: f[2] or 0) if at]
     floor = next((c for c in found if c[1] == "floor"), None)
     layers = max(r["shape"][2] for r in all_rows)
     text = "**Where a framework wins.** PyTorch's whole-sequence version (float64, one thread) overtakes " + (
@@ -197,15 +204,21 @@ def crossover_finding(all_rows):
         f" along the sweep's {layers}-layer models"
     if floor:
         text += f"; at the largest, {number(floor[4])} parameters, {versus('floor', floor[3])}"
+        broken = [r["parameters"] for r in all_rows if r["key"] == "floor" and r["shape"][2] == layers and
+                  any("non-finite" in m for m in r["marks"])]
+        text += (f"; from {number(min(broken))} parameters on, the reference's losses are not finite there"
+                 if broken else "")
     return text + " (docs/results.md)."
 
 
 def status_text(mine):
-    """A row's statuses over its points: PyTorch's largest distance from floor, the C rows' checks, the marks."""
+    """A row's statuses over its points: PyTorch's largest distance from floor, the C rows' checks, and how
+    many points carry each kind of mark (diverged, non-finite, subnormal, threads)."""
     torch = [float(r["status"].split()[1]) for r in mine if r["kind"] == "torch" and r["status"].startswith("within ")]
     texts = {r["status"] for r in mine if not r["status"].startswith("within ") or r["kind"] == "c"}
     texts |= {f"within {max(torch):.2g} of floor"} if torch else set()
-    return "; ".join(sorted(texts) + sorted({m for r in mine for m in r["marks"]}))
+    kinds = collections.Counter(mark.split(":")[0].lstrip("0123456789 ") for r in mine for mark in set(r["marks"]))
+    return "; ".join(sorted(texts) + [f"{kind} at {n} size{'s' if n > 1 else ''}" for kind, n in sorted(kinds.items())])
 
 
 def table_lines(all_rows, run_json):
@@ -237,7 +250,11 @@ def table_lines(all_rows, run_json):
               f"- Each C point is a fresh process training the run's first {settings['steps']} steps, repeated for at "
               f"least {settings['min_time']:g} s; PyTorch trains the same steps once, one thread "
               "(`torch.set_num_threads(1)`, read back in its report) unless marked. Reference nodes: naive's graph at "
-              "that size, the same unit of work for every row. Slope: least squares of log time against log parameters."]
+              "that size, the same unit of work for every row. Slope: least squares of log time against log parameters.",
+              "- Marks: *diverged*, a mean loss over the steps above ln(27) + 1 (worse than guessing uniformly: the "
+              "reference's learning rate is too large for the larger models); *non-finite*, losses or parameters that "
+              "became infinite or NaN (the reference's -log(p) reaches infinity where p underflows to 0; PyTorch's "
+              "log_softmax does not); *subnormal*, parameters that slow arithmetic. Such points are timed all the same."]
     others = sorted({r["shape"] for r in measured(all_rows)} - {r["shape"] for r in common}, key=model_parameters)
     if others:
         lines.append("- Larger sizes (the variants without a scalar graph, and PyTorch), time per step:")
@@ -264,7 +281,7 @@ def plots(plt, all_rows):
             points = sorted(points)
             style = "--" if key.startswith("torch") else "-"
             axes.plot([p[0] for p in points], [p[1] for p in points], style, marker="o", markersize=3,
-                      color=plt.get_cmap("tab20")(index % 20), label=label(key))
+                      color=plt.get_cmap("tab10" if len(series) <= 10 else "tab20")(index % 20), label=label(key))
         for x, y in marks:
             axes.plot([x], [y], "o", markersize=11, markerfacecolor="none", markeredgecolor="black")
         log_axes(axes)

@@ -76,6 +76,19 @@ def full_table(all_rows, settings):
                            "Graph nodes/step", "Graph bytes/step", "Status"], body, "lrrrrrrlrrl")
 
 
+def baseline_programs(run_json):
+    """The interpreter, torch and rustc the baselines ran with, from their reports."""
+    seen = {}
+    for record in run_json["rounds"]:
+        for key, report in record.get("baselines", {}).items():
+            language = runner.BASELINE_BY_KEY[key].language
+            text = {"python": report.get("python"), "rust": report.get("rustc"),
+                    "torch": report.get("torch_version") and f"torch {report['torch_version']}"}[language]
+            if text:
+                seen.setdefault(language, text)
+    return "; ".join(seen.values()) or "nothing (no baseline ran)"
+
+
 def notes(all_rows, run):
     run_json, settings = run.run, run.run["settings"]
     python_steps, steps = settings["python_steps"], settings["steps"]
@@ -90,6 +103,7 @@ def notes(all_rows, run):
              "- Speedups: the other row's time over this row's in the same round, median [min–max] over the rounds "
              "both ran in; vs Python on the steps both ran.",
              "- Rank: C rows with checked gradients; = marks rows whose min–max overlap a neighbour's (tied).",
+             f"- The baselines ran with {baseline_programs(run_json)}.",
              f"- Instructions/step: {run_json['instructions']['note']}.",
              "- Status: C rows, the harness's gradient check before timing (`engine/gradient_check.h`); baselines, "
              "their losses against naive's (the reference's engine) over as many steps.",
