@@ -35,6 +35,9 @@ class Formats(unittest.TestCase):
         self.assertTrue(util.format_time(util.Spread(2.0, 1.0, 3.0, 0.5, 3), estimated=True).startswith("~2.00 s"))
         self.assertIn("*unstable*", util.format_time(util.Spread(2.0, 1.0, 3.0, 0.5, 3)))
 
+    def test_a_cell_keeps_angle_brackets_visible(self):
+        self.assertEqual(util.markdown_cell("Rc<RefCell<Value>> | `Rc<T>`"), "Rc&lt;RefCell&lt;Value>> / `Rc<T>`")
+
 
 class Statistics(unittest.TestCase):
     def test_ratios_are_taken_within_rounds(self):

@@ -32,7 +32,7 @@ SIDE_LINKS = (
          "same order: bit-exact"),
     Link("construction", "vector", "replay", "build the per-position graph each step → replay the captured one",
          "same order: bit-exact"),
-    Link("language (naive)", "naive", "rust_naive", "C → Rust, Rc<RefCell<Value>> nodes, recursive sort",
+    Link("language (naive)", "naive", "rust_naive", "C → Rust, `Rc<RefCell<Value>>` nodes, recursive sort",
          "same order: bit-exact"),
     Link("language (both)", "both", "rust_both", "C → Rust, fused linear, iterative sort", "same order: bit-exact"))
 TORCH_ROWS = ("torch_position", "torch_sequence")

@@ -101,6 +101,10 @@ def documents(readme, bench_dir, sweep_dir, build_dir):
     doc = ["# Results", "", GENERATED, "", "## Every row", "", *tables.full_table(all_rows, settings), "",
            *tables.notes(all_rows, run), "", "![graph size against time per step](../results/graph_size_vs_runtime.png)",
            "", "![phases of a step](../results/phases.png)", ""]
+    if tables.seed_table(all_rows, settings):
+        doc += ["The seed's \"Python vs Rust\" table (1000 steps on its machine; its Optimized Rust's gradients are "
+                "wrong) beside the same four programs here, each training the reference's model:", "",
+                *tables.seed_table(all_rows, settings), ""]
     if os.path.exists(os.path.join(bench_dir, "step_times.json")):
         doc += ["Time per step across round 1's run of each variant ([step-time.md](step-time.md) says how to read "
                 "it):", "", "![time per step across the run](../results/step_time.png)", ""]

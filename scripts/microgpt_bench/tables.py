@@ -10,7 +10,7 @@ from .util import MISSING, format_instructions, format_ratio, format_seconds, fo
 
 # The seed's published table (its "Python vs Rust" comparison), quoted to set ours beside it.
 SEED_ROWS = (("Original Python", "python_naive", "62.3 s"), ("Optimized Python", "python_both", "20.6 s"),
-             ("Original Rust (Rc<RefCell>)", "rust_naive", "12.7 s"),
+             ("Original Rust (`Rc<RefCell>`)", "rust_naive", "12.7 s"),
              ("Optimized Rust (stack backward: wrong gradients)", "rust_both", "1.48 s"))
 
 
@@ -232,6 +232,22 @@ def seed_rows(all_rows, settings):
             f"{faster(rust_over_python.median)} than Optimized Python (the seed said 14× faster)" +
             (f", and C's `both`, the same strategy, {faster(both_over_rust.median)} than Rust's" if both_over_rust
              else "") + ".")
+
+
+def seed_table(all_rows, settings):
+    """The seed's four rows and ours, row by row: time for 1000 steps and speed against Optimized Python (ours
+    over the span both Python rows ran, in the same rounds)."""
+    seed = [(name, rows.find(all_rows, key), quoted) for name, key, quoted in SEED_ROWS]
+    if not all(row for _, row, _ in seed):
+        return []
+    optimized = seed[1][1]
+    body = [(name, quoted, number(float(seed[1][2][:-2]) / float(quoted[:-2])) + "×",
+             format_seconds(row["full_spread"].median) + (" (est.)" if row["full_estimated"] else ""),
+             format_ratio(round_ratios(rows.comparable(optimized, False), rows.comparable(row, False))), row["status"])
+            for name, row, quoted in seed]
+    return markdown_table(["the seed's row", "the seed's time", "its speed vs Optimized Python", "here",
+                           f"speed vs Optimized Python here (first {settings['python_steps']} steps)",
+                           "gradients here"], body, "lrrrrl")
 
 
 def findings(all_rows, run, document, crossover_text):

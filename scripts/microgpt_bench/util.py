@@ -298,7 +298,13 @@ def markdown_table(header, rows, align=None):
     """Lines of a Markdown table; align: a string of 'l'/'r' per column."""
     align = align or "l" * len(header)
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---:" if a == "r" else "---" for a in align) + "|"]
-    return lines + ["| " + " | ".join(str(cell).replace("|", "/") for cell in row) + " |" for row in rows]
+    return lines + ["| " + " | ".join(markdown_cell(cell) for cell in row) + " |" for row in rows]
+
+
+def markdown_cell(cell):
+    """A cell's text with "|" made "/" and, outside code spans, "<" made "&lt;" (else read as an HTML tag)."""
+    parts = str(cell).replace("|", "/").split("`")
+    return "`".join(part if index % 2 else part.replace("<", "&lt;") for index, part in enumerate(parts))
 
 
 def short_shape(n_embd, n_layer):
