@@ -91,6 +91,38 @@ class Comparison(unittest.TestCase):
             self.assertIn("not a Google Benchmark JSON file", err)
             self.assertNotIn("Traceback", err)
 
+    def test_a_malformed_benchmark_entry_is_one_line_and_exit_2(self):
+        with tempfile.TemporaryDirectory() as work:
+            bad = self.write(work, "bad.json", {"benchmarks": [{"real_time": 1.0, "time_unit": "fortnights"}]})
+            code, out, err = tool("compare", bad, bad)
+            self.assertEqual((code, out, len(err.strip().splitlines())), (2, "", 1), err)
+            self.assertNotIn("Traceback", err)
+
+
+class BadArguments(unittest.TestCase):
+    def test_one_line_and_exit_2(self):
+        for arguments in (("run", "--timeout", "0"), ("sweep", "--timeout", "-5"), ("instructions", "--program", "foo")):
+            code, _, err = tool(*arguments)
+            self.assertEqual(code, 2, arguments)
+            self.assertNotIn("Traceback", err)
+
+
+class Publishing(unittest.TestCase):
+    def test_all_files_or_none(self):
+        with tempfile.TemporaryDirectory() as work:
+            kept, blocked = os.path.join(work, "table.md"), os.path.join(work, "phases.png")
+            with open(kept, "w") as f:
+                f.write("old")
+            os.mkdir(blocked)  # a target that cannot be replaced
+            with self.assertRaises(util.ResultsError):
+                util.atomic_write_all({kept: "new", blocked: b"png"})
+            with open(kept) as f:
+                self.assertEqual(f.read(), "old")
+            self.assertEqual(sorted(os.listdir(work)), ["phases.png", "table.md"])  # no temporary file left
+            util.atomic_write_all({kept: "new"})
+            with open(kept) as f:
+                self.assertEqual(f.read(), "new")
+
 
 class Verdicts(unittest.TestCase):
     def test_losses_against_the_reference(self):

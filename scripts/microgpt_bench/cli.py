@@ -6,7 +6,7 @@ import os
 import sys
 
 from . import compare, dataset, instructions, report, run, runner, sweep
-from .util import PROJECT_DIR, ResultsError, atomic_write, json_text, log
+from .util import PROJECT_DIR, ResultsError, atomic_write_all, json_text, log
 
 SKIPPED = 77  # ctest's SKIP_RETURN_CODE: a check that does not apply
 
@@ -23,6 +23,12 @@ def positive(minimum):
     return parse
 
 
+def name_and_path(text):
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"expected NAME=PATH, got '{text}'")
+    return tuple(text.split("=", 1))
+
+
 def run_dir(build_dir, kind):
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     return os.path.join(build_dir, f"{kind}-runs", f"{stamp}-{os.getpid()}")
@@ -31,7 +37,7 @@ def run_dir(build_dir, kind):
 def programs_of(args):
     bench = os.path.abspath(args.bench)
     torch_python = args.torch_python or (sys.executable if os.path.exists(sys.executable) else "/usr/bin/python3")
-    return runner.Programs(bench, args.python, torch_python, os.path.dirname(bench))
+    return runner.Programs(bench, args.python, torch_python, os.path.dirname(bench), args.timeout)
 
 
 def command_run(args):
@@ -55,8 +61,7 @@ def command_sweep(args):
                              large_n_embd=(), large_block=None, extended=())
     default = not args.quick and not args.variants and not (args.n_embd or args.n_layer)
     output = os.path.abspath(args.output_dir or (run.RESULTS_DIR if default else args.run_dir))
-    readme = (args.readme or None) if args.readme is not None else (
-        report.README if default and output == run.RESULTS_DIR else None)
+    readme = report.readme_target(args.readme, default and output == run.RESULTS_DIR)
     if readme:
         report.check_readme(readme)
     _, _, failures = sweep.sweep(args, programs, grid, readme)
@@ -66,18 +71,18 @@ def command_sweep(args):
         return 1
     outputs = report.render_sweep(args.run_dir)
     report.write(outputs, args.run_dir)
-    if output != os.path.abspath(args.run_dir):
+    published = output != os.path.abspath(args.run_dir)  # else the outputs are already where they go
+    if published:
         outputs.update({name: open(os.path.join(args.run_dir, name), "rb").read() for name in sweep.FILES[:2]})
         report.publish(outputs, output, sweep.FILES, readme, programs.build_dir, output, args.run_dir)
-    log(f"sweep: wrote {', '.join(sorted(outputs))} to {output}" + (f" and {readme}" if readme else ""))
+    log(f"sweep: wrote {', '.join(sorted(outputs))} to {output}" + (f" and {readme}" if readme and published else ""))
     return 0
 
 
 def command_report(args):
     """Tables, plots, README.md's blocks and docs/results.md again from a results directory."""
     directory = os.path.abspath(args.results_dir)
-    readme = (args.readme or None) if args.readme is not None else (
-        report.README if directory == run.RESULTS_DIR else None)
+    readme = report.readme_target(args.readme, directory == run.RESULTS_DIR)
     outputs = report.render_bench(directory)
     if os.path.exists(os.path.join(directory, "sweep_run.json")):
         outputs.update(report.render_sweep(directory))
@@ -89,7 +94,7 @@ def command_report(args):
 def command_compare(args):
     lines, failures = compare.compare(args.a, args.b)
     text = "\n".join(lines) + "\n"
-    atomic_write(args.output, text) if args.output else sys.stdout.write(text)
+    atomic_write_all({args.output: text}) if args.output else sys.stdout.write(text)
     for failure in failures:
         print(f"bench compare: {failure}", file=sys.stderr)
     return 1 if failures else 0
@@ -103,7 +108,7 @@ def command_compare_builds(args):
                                                       args.variant or ["floor"], args.pairs, args.arguments)
     log("\n".join(lines))
     if args.output:
-        atomic_write(args.output, json_text(result))
+        atomic_write_all({args.output: json_text(result)})
     return 1 if failures else 0
 
 
@@ -112,6 +117,8 @@ def command_instructions(args):
     programs = dict(args.program or [])
     if args.check:
         baseline = instructions.load_json(args.check)
+        if not isinstance(baseline, dict) or not {"build", "steps", "variants"} <= set(baseline):
+            raise ResultsError(f"{args.check}: not an instruction baseline (scripts/bench instructions --write-baseline)")
         reason = instructions.skip_reason(args.build_dir, baseline["build"])
         if reason:
             log(f"skipped: {reason}")
@@ -124,7 +131,7 @@ def command_instructions(args):
     variants = args.variant or runner.list_variants(os.path.join(args.build_dir, "microgpt-bench"))
     document = instructions.document(args.build_dir, variants, args.steps, data, log)
     if args.write_baseline:
-        atomic_write(args.write_baseline, json_text(document, sort_keys=True))
+        atomic_write_all({args.write_baseline: json_text(document, sort_keys=True)})
         log(f"wrote {args.write_baseline}")
     return 0
 
@@ -144,7 +151,7 @@ def parser():
         p.add_argument("--readme", help="publish into this README's blocks and its docs/results.md ('' : none)")
         p.add_argument("--run-dir", help="the run's own directory (default BUILD/<kind>-runs/<time>)")
         p.add_argument("--variants", help="comma-separated variants (default: all the build has)")
-        p.add_argument("--timeout", type=float, default=1800, help="seconds before a process counts as failed")
+        p.add_argument("--timeout", type=positive(1), default=1800, help="seconds before a process counts as failed")
         p.add_argument("--python", default=sys.executable, help="interpreter of the Python baselines")
         p.add_argument("--torch-python", help="interpreter with torch (default: this one)")
 
@@ -200,8 +207,7 @@ def parser():
     p = commands.add_parser("instructions", help="instructions per step under callgrind; the regression baseline")
     p.add_argument("--build-dir", default=os.path.join(PROJECT_DIR, "build"))
     p.add_argument("--variant", action="append", help="repeatable (default: every variant)")
-    p.add_argument("--program", action="append", metavar="NAME=PATH", type=lambda t: tuple(t.split("=", 1)),
-                   help="count PATH under NAME")
+    p.add_argument("--program", action="append", metavar="NAME=PATH", type=name_and_path, help="count PATH under NAME")
     p.add_argument("--steps", type=positive(1), default=instructions.DEFAULT_STEPS)
     p.add_argument("--data")
     mode = p.add_mutually_exclusive_group()

@@ -1,8 +1,6 @@
-"""Comparisons: two runs on file (`compare A B`: two Google Benchmark JSON
-files, or two `make bench` results directories), and two builds timed
-against each other (`compare-builds`: each build's train_full, the builds
-alternating, the ratio old / new pair by pair). Plain text a person reads:
-units in every time, ratios to three digits, no escape codes."""
+"""Comparisons: two runs on file (`compare A B`: two Google Benchmark JSON files, or two `make bench` results
+directories), and two builds timed against each other (`compare-builds`: each build's train_full, alternating,
+the ratio old / new pair by pair). Plain text: units in every time, ratios to three digits, no escape codes."""
 import json
 import math
 import os
@@ -22,18 +20,21 @@ def load_benchmarks(path):
     if not isinstance(document, dict) or not isinstance(document.get("benchmarks"), list):
         raise ResultsError(f"{path}: not a Google Benchmark JSON file (no \"benchmarks\" list); give a "
                            "benchmark-round-NN.json or a results directory")
-    return {e["name"]: runner.entry_seconds(e) for e in document["benchmarks"] if e.get("run_type", "iteration") ==
-            "iteration" and "real_time" in e}
+    try:
+        return {e["name"]: runner.entry_seconds(e) for e in document["benchmarks"] if e.get("run_type", "iteration") ==
+                "iteration" and "real_time" in e}
+    except (KeyError, TypeError, AttributeError) as error:
+        raise ResultsError(f"{path}: a benchmark without a name or a known time unit ({error})") from None
 
 
 def compare_files(a_path, b_path):
     a, b = load_benchmarks(a_path), load_benchmarks(b_path)
-    shared = [name for name in a if name in b]
+    shared = [name for name in a if name in b and a[name] > 0]
     if not shared:
         raise ResultsError(f"{a_path} and {b_path} have no benchmark in common")
     body = [[name, format_seconds(a[name]), format_seconds(b[name]), f"{b[name] / a[name]:.3f}",
              f"{b[name] / a[name] - 1:+.1%}"] for name in shared]
-    ratios = [b[n] / a[n] for n in shared if a[n] > 0 and b[n] > 0]
+    ratios = [b[n] / a[n] for n in shared if b[n] > 0]
     lines = [f"A: {a_path}", f"B: {b_path}", ""] + markdown_table(["benchmark", "A", "B", "B / A", "change"], body,
                                                                   "lrrrr")
     lines += ["", f"Geometric mean of B / A over {len(ratios)} benchmarks: "

@@ -66,7 +66,7 @@ def times_at_reference(all_rows, run_json):
             if row["full"] and rows.is_result(row["check"])}
 
 
-def time_large(programs, data, rounds, steps, variants, work_dir, timeout=None):
+def time_large(programs, data, rounds, steps, variants, work_dir):
     """The chain at the large size: per round, one harness process running every
     variant (order rotated), then the PyTorch rows (Rust's naive would take minutes
     a round here: the languages are compared at the reference size). {key: [s/step by round]}."""
@@ -79,7 +79,7 @@ def time_large(programs, data, rounds, steps, variants, work_dir, timeout=None):
         log(f"{label} {' '.join(order)}, {steps} steps each, then PyTorch ...")
         outcome, result = runner.run_harness(programs.bench, order, os.path.join(work_dir, f"large-{index}"), data,
                                              ["--sweep", "--steps", str(steps), "--benchmark_min_time=0",
-                                              *runner.shape_arguments(shape)], timeout)
+                                              *runner.shape_arguments(shape)], programs.timeout)
         if result is None:
             raise RuntimeError(f"{label} the harness {outcome['status']}")
         found = runner.entries(result)
@@ -88,7 +88,7 @@ def time_large(programs, data, rounds, steps, variants, work_dir, timeout=None):
             times[variant].append(entry and runner.entry_seconds(entry) / steps)
         for key in keys[len(variants):]:
             report = runner.run_baseline(programs, runner.BASELINE_BY_KEY[key], steps,
-                                         os.path.join(work_dir, f"large-{index}-{key}"), data, shape, timeout=timeout)
+                                         os.path.join(work_dir, f"large-{index}-{key}"), data, shape)
             times[key].append(report["train_seconds"] / steps if report["status"] == "ok" else None)
             if report["status"] != "ok":
                 log(f"{label} {runner.BASELINE_BY_KEY[key].label}: {report['status']}")

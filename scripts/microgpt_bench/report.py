@@ -10,7 +10,7 @@ import os
 from . import factors, rows, sweep, tables
 from .plots import graph_size, phases, pyplot, render, speedup_factors, step_times
 from .runner import variant_facts
-from .util import PROJECT_DIR, ResultsError, atomic_write, check_writable, load_json, log, read_text
+from .util import PROJECT_DIR, ResultsError, atomic_write_all, check_writable, load_json, log, read_text
 
 README = os.path.join(PROJECT_DIR, "README.md")
 BLOCKS = ("variants", "results", "findings")
@@ -37,13 +37,17 @@ def check_readme(path):
     check_writable(os.path.dirname(results_doc(path)))
 
 
+def readme_target(given, default):
+    """README= given ("" for none), else README.md for a run at the defaults, else None."""
+    return (given or None) if given is not None else (README if default else None)
+
+
 def results_doc(readme):
     return os.path.join(os.path.dirname(os.path.abspath(readme)), "docs", "results.md")
 
 
 def write(outputs, directory):
-    for name, data in outputs.items():
-        atomic_write(os.path.join(directory, name), data)
+    atomic_write_all({os.path.join(directory, name): data for name, data in outputs.items()})
 
 
 def render_bench(run_dir):
@@ -125,11 +129,9 @@ def publish(outputs, output_dir, stale, readme, build_dir, bench_dir, sweep_dir)
     not replace), then README.md's blocks and docs/results.md; every text is
     made before the first file is written. The documents read the bench run
     in bench_dir and the sweep in sweep_dir."""
-    texts = documents(readme, bench_dir, sweep_dir, build_dir) if readme else None
-    write(outputs, output_dir)
+    texts = documents(readme, bench_dir, sweep_dir, build_dir) if readme else ()
+    atomic_write_all(dict({os.path.join(output_dir, name): data for name, data in outputs.items()},
+                          **dict(zip((readme, results_doc(readme)), texts)) if texts else {}))
     for name in stale:
         if name not in outputs and os.path.isfile(os.path.join(output_dir, name)):
             os.unlink(os.path.join(output_dir, name))
-    if texts:
-        atomic_write(readme, texts[0])
-        atomic_write(results_doc(readme), texts[1])

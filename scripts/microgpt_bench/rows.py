@@ -75,7 +75,7 @@ def reference_losses(run_json, steps):
 def _row(version, kind, key):
     return {"version": version, "kind": kind, "key": key, "check": UNCHECKED, "status": UNCHECKED, "full": {},
             "k": {}, "phases": {}, "full_estimated": False, "final_loss": None, "mean_loss": None, "loss_steps": None,
-            "nodes_per_step": None, "bytes_per_step": None, "k_nodes_per_step": None, "k_final_loss": None, "k_mean_loss": None,
+            "nodes_per_step": None, "bytes_per_step": None, "k_nodes_per_step": None,
             "instructions_per_step": None}
 
 
@@ -104,9 +104,7 @@ def _c_row(outcome, run):
     full, short = first
     row.update(check=verdict(full), status=full.get("label") or UNCHECKED, final_loss=full["final_loss"],
                mean_loss=full["mean_loss"], loss_steps=int(full["steps"]), nodes_per_step=full["nodes_per_step"],
-               bytes_per_step=full["bytes_per_step"],
-               k_nodes_per_step=short["nodes_per_step"], k_final_loss=short["final_loss"],
-               k_mean_loss=short["mean_loss"])
+               bytes_per_step=full["bytes_per_step"], k_nodes_per_step=short["nodes_per_step"])
     return row
 
 
@@ -146,7 +144,6 @@ def _baseline_row(baseline, run):
                loss_steps=measured, nodes_per_step=(report.get("nodes") or {}).get("mean"), losses=report["losses"])
     if measured >= k_steps:
         row["k_nodes_per_step"] = row["nodes_per_step"] if measured == k_steps else None
-        row["k_final_loss"], row["k_mean_loss"] = report["losses"][k_steps - 1], sum(report["losses"][:k_steps]) / k_steps
     reference = reference_losses(run.run, measured)
     if reference is None:
         row["check"], row["status"] = TOLERANT, "not compared"

@@ -1,20 +1,12 @@
 """`make bench`: every variant and the baselines, timed in interleaved rounds.
 
-Round r runs every variant once, each in a fresh harness process (gradient
-check, then train_full, train_k and the phase benchmarks), in an order
-rotated by one place each round; then the Rust rows (every step), and in the
-first BASELINE_ROUNDS rounds the Python and PyTorch rows (the first K_STEPS
-steps). Ratios are taken within a round, so drift hits every row alike.
-Round 1 also records each variant's per-step times, in a process of its own.
-Then callgrind counts instructions per step, and the speed factors are timed
-at the larger size.
-
-Everything is written into a run directory beside the published results
-(BUILD/bench-runs/<time>). Only when every row it was asked for measured (a
-baseline may be "not measured" for a documented reason) is it published:
-results/, README.md's blocks and docs/results.md replaced together, a run at
-the defaults on the reference's dataset only. A failed run exits 1 and says
-where its partial outputs are; the published files stay as they were."""
+Round r runs every variant once, each in a fresh harness process (gradient check, train_full, train_k, the
+phases), in an order rotated by one place each round; then the Rust rows (every step), and in the first
+BASELINE_ROUNDS rounds Python and PyTorch (the first K_STEPS steps). Ratios are taken within a round, so drift
+hits every row alike. Round 1 also records per-step times; then callgrind counts instructions, and the speed
+factors are timed at the larger size. All of it goes into a run directory (BUILD/bench-runs/<time>), published
+(results/, README.md's blocks, docs/results.md together; a run at the defaults on the reference's dataset only)
+only when every row asked for measured; a failed run exits 1, says where its outputs are, and changes nothing."""
 import os
 import time
 
@@ -46,8 +38,7 @@ def targets(args, settings, is_reference):
     default = not differ and is_reference
     output = (args.output_dir or (RESULTS_DIR if default else args.run_dir)) if is_reference else args.run_dir
     output = os.path.abspath(output)
-    readme = (args.readme or None) if args.readme is not None else (
-        report.README if default and output == RESULTS_DIR else None)
+    readme = report.readme_target(args.readme, default and output == RESULTS_DIR)
     why = ("the dataset is not the reference's (the run is marked so)" if not is_reference else
            f"not the defaults ({' '.join(differ)})" if differ else "README= given" if args.readme is not None else
            f"the output is {output}, not results/")
@@ -62,14 +53,15 @@ def record_step_times(programs, variant, stem, data, settings):
     """Every step's time of one train_full run, in a process of its own: the
     recording's system calls are in no timed run. None if it failed."""
     _, result = runner.run_harness(programs.bench, [variant], stem, data, [
-        "--steps", str(settings["steps"]), "--benchmark_filter=^train_full/", "--step-times", stem + ".steps.json"])
+        "--steps", str(settings["steps"]), "--benchmark_filter=^train_full/", "--step-times", stem + ".steps.json"],
+        programs.timeout)
     return load_json(stem + ".steps.json") if result is not None else None
 
 
 def run_variant(programs, variant, stem, data, settings, label):
     outcome, result = runner.run_harness(programs.bench, [variant], stem, data, [
         "--steps", str(settings["steps"]), "--k-steps", str(settings["k_steps"]), "--phase-iterations",
-        str(settings["phase_iterations"])])
+        str(settings["phase_iterations"])], programs.timeout)
     outcome["name"] = variant
     if result is None:
         log(f"[{label}] {variant}: {outcome['status']}\n    " + outcome.get("stderr_tail", "").replace("\n", "\n    "))

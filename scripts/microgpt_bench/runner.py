@@ -28,7 +28,7 @@ BASELINES = (Baseline("python_naive", "Original Python", "python", "naive"),
              Baseline("rust_naive", "Original Rust", "rust", "naive"),
              Baseline("rust_both", "Optimized Rust", "rust", "both"))
 BASELINE_BY_KEY = {b.key: b for b in BASELINES}
-Programs = collections.namedtuple("Programs", "bench python torch_python build_dir")
+Programs = collections.namedtuple("Programs", "bench python torch_python build_dir timeout")
 
 
 def list_variants(bench):
@@ -119,13 +119,13 @@ def baseline_command(programs, baseline, steps, report, data, shape=None, thread
     return [rust, "--strategy", baseline.strategy, "--samples", "0", *common], None
 
 
-def run_baseline(programs, baseline, steps, stem, data, shape=None, threads=1, reference_losses=None, timeout=None):
+def run_baseline(programs, baseline, steps, stem, data, shape=None, threads=1, reference_losses=None):
     """A baseline's report (its JSON) with "status": ok, a failure, or not measured with the reason."""
     command, why_not = baseline_command(programs, baseline, steps, stem + ".json", data, shape, threads,
                                         reference_losses)
     if command is None:
         return {"status": f"{NOT_MEASURED}: {why_not}", "not_measured": True}
-    outcome, report = run_json(command, stem, timeout)
+    outcome, report = run_json(command, stem, programs.timeout)
     if outcome["status"].startswith(f"failed: exit status {TORCH_MISSING_EXIT}:") and baseline.language == "torch":
         return {"status": f"{NOT_MEASURED}: {tail(stem + '.err', 1).split(': ', 1)[-1]}", "not_measured": True}
     return dict(report or {}, status=outcome["status"], wall_seconds=outcome["seconds"],

@@ -1,14 +1,10 @@
-"""`make sweep`: how each variant's cost grows with the model's size, and at
-what size PyTorch overtakes each C strategy.
-
-Every variant trains --steps steps at each point of a grid over n_embd and
-n_layer (a fresh harness process per point, repeated for --min-time); the
-variants without a scalar graph also at larger points; PyTorch (float64,
-one thread: whole sequence and per position at every point, traced and with
-its default threads along the crossover path) the same steps, its losses
-held to floor's at that size. A point whose losses or parameters went
-non-finite, or whose loss diverged, is timed but marked. Published (results/
-and docs/results.md) only when every point measured, at the defaults."""
+"""`make sweep`: how each variant's cost grows with the model's size, and at what size PyTorch overtakes each C
+strategy. Every variant trains --steps steps at each point of a grid over n_embd and n_layer (a fresh harness
+process per point, repeated for --min-time); the variants without a scalar graph also at larger points; PyTorch
+(float64, one thread: whole sequence and per position at every point, traced and with its default threads along
+the crossover path) the same steps, its losses held to floor's at that size. A point whose losses or parameters
+went non-finite, or whose loss diverged, is timed but marked. Published (results/ and docs/results.md) only when
+every point measured, at the defaults."""
 import collections
 import csv
 import io
@@ -18,8 +14,8 @@ import shutil
 import time
 
 from . import rows, runner
-from .util import MISSING, fitted_slope, format_seconds, markdown_table, measured_line, number, parse_shape_name, \
-    run_process, shape_name
+from .util import MISSING, fitted_slope, format_seconds, log, markdown_table, measured_line, number, \
+    parse_shape_name, run_process, shape_name
 
 Grid = collections.namedtuple("Grid", "n_embd n_layer steps min_time large_n_embd large_block extended")
 DEFAULT = Grid((16, 32, 64, 128), (1, 2, 4), 20, 0.3, (256, 512), 64, ())
@@ -54,25 +50,25 @@ def plan(grid, variants, n_head=4, block=16, torch=True):
     return points
 
 
-def run_point(programs, kind, key, shape, grid, data, work_dir, timeout):
+def run_point(programs, kind, key, shape, grid, data, work_dir):
     """(outcome with the point's figures, its Google Benchmark JSON or None)."""
     stem = os.path.join(work_dir, f"{key}-{shape_name(*shape)}")
     base = {"kind": kind, "key": key, "shape": shape_name(*shape)}
     if kind == "c":
         outcome, result = runner.run_harness(programs.bench, [key], stem, data, [
             "--sweep", "--steps", str(grid.steps), f"--benchmark_min_time={grid.min_time:g}",
-            *runner.shape_arguments(shape)], timeout)
+            *runner.shape_arguments(shape)], programs.timeout)
         return dict(base, **outcome), result
     row = next(r for r in TORCH_ROWS if r.key == key)
     losses = os.path.join(work_dir, f"floor-{shape_name(*shape)}.losses")  # floor's, once a size: the reference's bits
     if not os.path.exists(losses):
         failure, _ = run_process([os.path.join(programs.build_dir, "microgpt-floor"), "--steps", str(grid.steps),
                                   "--samples", "0", "--quiet", "--losses", losses, "--data", data,
-                                  *runner.shape_arguments(shape)], losses, timeout)
+                                  *runner.shape_arguments(shape)], losses, programs.timeout)
         if failure:
             return dict(base, status=f"{failure} (floor's losses)", seconds=0), None
     report = runner.run_baseline(programs, runner.Baseline(key, row.label, "torch", row.mode), grid.steps, stem, data,
-                                 shape, row.threads, losses, timeout)
+                                 shape, row.threads, losses)
     keep = ("train_seconds", "steps", "nodes", "peak_rss_bytes", "max_abs_loss_difference", "threads", "mean_loss",
             "final_loss", "torch_version", "not_measured", "stderr_tail")
     return dict(base, status=report["status"], seconds=report.get("wall_seconds", 0),
@@ -85,18 +81,17 @@ def point_rows(sweep_json, run_json):
     result = []
     for point in run_json["points"]:
         shape = parse_shape_name(point["shape"])
-        row = {"kind": point["kind"], "key": point["key"], "shape": shape, "shape_name": point["shape"],
-               "parameters": None, "ms_per_step": None, "nodes_per_step": None, "status": point["status"],
-               "check": rows.FAILED, "peak_rss_bytes": None, "bytes_per_step": None, "sort_depth_max": None,
-               "mean_loss": None, "marks": []}
+        row = dict(dict.fromkeys(("parameters", "ms_per_step", "nodes_per_step", "peak_rss_bytes", "bytes_per_step",
+                                  "sort_depth_max", "mean_loss")), kind=point["kind"], key=point["key"], shape=shape,
+                   shape_name=point["shape"], status=point["status"], check=rows.FAILED, marks=[])
         entry = found.get(("sweep", point["key"], point["shape"]))
         if point["kind"] == "c" and point["status"] == "ok" and entry:
             steps = int(entry["steps"])
             row.update(check=rows.verdict(entry), status=entry.get("label") or rows.UNCHECKED,
                        parameters=int(entry["parameters"]), nodes_per_step=entry["nodes_per_step"],
                        ms_per_step=1e3 * runner.entry_seconds(entry) / steps, bytes_per_step=entry["bytes_per_step"],
-                       peak_rss_bytes=entry["max_rss_bytes"], sort_depth_max=int(entry["sort_depth_max"]),
-                       mean_loss=entry["mean_loss"], sort_depth_bound=int(entry["sort_depth_bound"]))
+                       peak_rss_bytes=entry["max_rss_bytes"], mean_loss=entry["mean_loss"],
+                       sort_depth_max=int(entry["sort_depth_max"]))  # the CSV's column
             row["marks"] += [f"{int(entry[k])} {k.split('_')[0]} parameters" for k in
                              ("subnormal_parameters", "nonfinite_parameters") if entry.get(k)]
         elif point["kind"] == "torch" and point["status"] == "ok":
@@ -276,11 +271,14 @@ def plots(plt, all_rows):
     figures = []
 
     def lines(series, xlabel, ylabel, title, name, marks=()):
+        series = {key: points for key, points in series.items() if points}
+        if not series:  # e.g. a sweep without naive has no reference nodes
+            return log(f"sweep: {name} not drawn: no row has its data")
         figure, axes = plt.subplots(figsize=(9, 5.5))
         for index, (key, points) in enumerate(sorted(series.items())):
             points = sorted(points)
-            style = "--" if key.startswith("torch") else "-"
-            axes.plot([p[0] for p in points], [p[1] for p in points], style, marker="o", markersize=3,
+            style = "none" if len({x for x, _ in points}) < len(points) else "--" if key.startswith("torch") else "-"
+            axes.plot([p[0] for p in points], [p[1] for p in points], linestyle=style, marker="o", markersize=3,
                       color=plt.get_cmap("tab10" if len(series) <= 10 else "tab20")(index % 20), label=label(key))
         for x, y in marks:
             axes.plot([x], [y], "o", markersize=11, markerfacecolor="none", markeredgecolor="black")
@@ -322,7 +320,7 @@ def plots(plt, all_rows):
 
 def sweep(args, programs, grid, publish):
     """Runs the points into args.run_dir; returns (sweep JSON, run JSON, failures)."""
-    from .util import git_state, json_text, log, machine, toolchain, utc_now
+    from .util import git_state, json_text, machine, toolchain, utc_now
     variants = runner.select_variants(programs.bench, args.variants)
     points = plan(grid, variants, torch=not args.no_torch)
     log(f"sweep: {len(points)} points ({len(variants)} variants and PyTorch), {grid.steps} steps each; "
@@ -333,7 +331,7 @@ def sweep(args, programs, grid, publish):
     programs = programs._replace(bench=harness)
     git, outcomes, results, failures = git_state(), [], [], []
     for index, (kind, key, shape) in enumerate(points, 1):
-        outcome, result = run_point(programs, kind, key, shape, grid, args.data, args.run_dir, args.timeout)
+        outcome, result = run_point(programs, kind, key, shape, grid, args.data, args.run_dir)
         outcomes.append(outcome)
         results += [result] if result else []
         figure = (f"{1e3 * runner.entry_seconds(result['benchmarks'][0]) / grid.steps:.4g} ms/step" if result else

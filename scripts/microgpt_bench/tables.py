@@ -156,8 +156,8 @@ def factors_tables(document, counts):
                       "1×" if key == "torch_sequence" else format_ratio(torch)]
         if any(c != MISSING for c in cells[::2]):
             body.append([runner.BASELINE_BY_KEY[key].label if key in runner.BASELINE_BY_KEY else f"`{key}`"] + cells)
-    lines += ["", "Time per step, and PyTorch's whole-sequence time over the row's in the same round (above 1×: "
-              "faster than PyTorch):", ""]
+    lines += ["", "Time per step, and PyTorch's whole-sequence time over the row's in the same round (above 1×: faster "
+              "than PyTorch; at the reference size the Python and PyTorch rows' times are their first steps' rate):", ""]
     lines += markdown_table(["row"] + [c for k in sizes for c in (f"{factors.SIZES[k]['label']}", "vs PyTorch")], body)
     return lines
 

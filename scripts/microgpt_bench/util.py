@@ -28,23 +28,33 @@ def log(message):
 
 # ---- files ----
 
-def atomic_write(path, data):
-    """Readers see the old file or the whole new one (temporary file, fsync, rename)."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    data = data.encode("utf-8") if isinstance(data, str) else data
-    handle, temporary = tempfile.mkstemp(prefix=os.path.basename(path) + ".tmp-", dir=directory)
+def atomic_write_all(files):
+    """{path: text or bytes}, all or none: each to a temporary file beside it, then all renamed with Ctrl-C
+    held off, so a reader sees the old file or the whole new one. A failure is a ResultsError."""
+    staged = {}
     try:
-        with os.fdopen(handle, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(temporary, os.stat(path).st_mode & 0o7777 if os.path.exists(path) else 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+        for path, data in files.items():
+            if os.path.isdir(path):
+                raise ResultsError(f"cannot write {path}: it is a directory")
+            directory = os.path.dirname(os.path.abspath(path))
+            os.makedirs(directory, exist_ok=True)
+            handle, staged[path] = tempfile.mkstemp(prefix=os.path.basename(path) + ".tmp-", dir=directory)
+            with os.fdopen(handle, "wb") as f:
+                f.write(data.encode("utf-8") if isinstance(data, str) else data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.chmod(staged[path], os.stat(path).st_mode & 0o7777 if os.path.exists(path) else 0o644)
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            for path in files:
+                os.replace(staged.pop(path), path)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+    except OSError as error:
+        raise ResultsError(f"cannot write {error.filename}: {error.strerror}") from None
+    finally:
+        for temporary in staged.values():
+            os.unlink(temporary) if os.path.exists(temporary) else None
 
 
 def json_text(value, sort_keys=False):
@@ -305,10 +315,6 @@ def markdown_cell(cell):
     """A cell's text with "|" made "/" and, outside code spans, "<" made "&lt;" (else read as an HTML tag)."""
     parts = str(cell).replace("|", "/").split("`")
     return "`".join(part if index % 2 else part.replace("<", "&lt;") for index, part in enumerate(parts))
-
-
-def short_shape(n_embd, n_layer):
-    return f"n_embd {n_embd} × {n_layer} layer{'s' if n_layer != 1 else ''}"
 
 
 def shape_name(n_embd, n_head, n_layer, block_size):
