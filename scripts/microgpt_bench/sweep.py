@@ -152,8 +152,8 @@ def path_rows(all_rows):
 
 
 def crossovers(all_rows):
-    """[(torch key, C key, parameters where PyTorch becomes faster or None, ratio t_c/t_torch at the largest
-    common size, that size's parameters)] along the path."""
+    """[(torch key, C key, parameters where PyTorch becomes faster or None, ratio t_c/t_torch at the largest common
+    size, that size's parameters)] along the path."""
     series, out = path_rows(all_rows), []
     for torch_key in CROSSOVER_TORCH:
         for c_key in CROSSOVER_C:
@@ -165,6 +165,7 @@ def crossovers(all_rows):
             cross = next(((p0, r0, p1, r1) for (p0, r0), (p1, r1) in zip(logs, logs[1:]) if r0 > 0 >= r1), None)
             at = None if cross is None else math.exp(math.log(cross[0]) + (math.log(cross[2]) - math.log(cross[0])) *
                                                      cross[1] / (cross[1] - cross[3]))
+            at = at and float(f"{at:.2g}")  # interpolated between two sizes: two digits are all it knows
             out.append((torch_key, c_key, at, c_at[shared[-1]] / torch_at[shared[-1]], shared[-1]))
     return out
 

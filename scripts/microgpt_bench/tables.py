@@ -240,10 +240,9 @@ def seed_table(all_rows, settings):
     seed = [(name, rows.find(all_rows, key), quoted) for name, key, quoted in SEED_ROWS]
     if not all(row for _, row, _ in seed):
         return []
-    optimized = seed[1][1]
     body = [(name, quoted, number(float(seed[1][2][:-2]) / float(quoted[:-2])) + "×",
              format_seconds(row["full_spread"].median) + (" (est.)" if row["full_estimated"] else ""),
-             format_ratio(round_ratios(rows.comparable(optimized, False), rows.comparable(row, False))), row["status"])
+             format_ratio(round_ratios(rows.comparable(seed[1][1], False), rows.comparable(row, False))), row["status"])
             for name, row, quoted in seed]
     return markdown_table(["the seed's row", "the seed's time", "its speed vs Optimized Python", "here",
                            f"speed vs Optimized Python here (first {settings['python_steps']} steps)",
