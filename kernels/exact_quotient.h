@@ -15,13 +15,15 @@
 static inline int quotient_divisor_in_range(double b) { return (b >= 0x1p-8) & (b <= 0x1p8); }
 
 /* The candidate for a / b, from reciprocal = 1.0 / b: q0 = a * reciprocal,
- * then q0 less (q0 b - a) * reciprocal, both one rounding (fma). Written so
- * that a zero a gives q0 itself, with a's sign: q0 b - a is +0 there, and
- * q0 + -0 is q0. */
+ * then q0 less (q0 b - a) * reciprocal, both one rounding (fma). A zero a
+ * gives q0 itself, with a's sign: q0 b - a is +0 there, times -reciprocal
+ * is -0, and q0 + -0 is q0. The reciprocal is negated, not the remainder:
+ * gcc folds -fma(x, y, -a) into fnmadd, -(x y) + a, which is +0, not -0,
+ * for a = -0 (seen with the AVX2 and AVX-512 targets). */
 static inline double quotient_candidate(double a, double b, double reciprocal)
 {
     double q0 = a * reciprocal;
-    return __builtin_fma(-__builtin_fma(q0, b, -a), reciprocal, q0);
+    return __builtin_fma(__builtin_fma(q0, b, -a), -reciprocal, q0);
 }
 
 /* Is q = quotient_candidate(a, b, 1.0 / b) the correctly rounded a / b?
