@@ -103,8 +103,10 @@ static model *model_create(const model_shape *shape, python_random *rng)
 }
 
 #ifdef VARIANT_HAS_STEP_BYTES
-/* What model_create allocates (parameters, Adam's four arrays and flags,
- * the gathered copies, the caches and scratch), plus the variant's own. */
+/* At most what model_create allocates (the parameters' handles, the caches
+ * and scratch; per parameter Adam's m and v and the gathered values and
+ * gradients, counted as seven doubles: room to spare), plus the variant's
+ * own. */
 static double model_step_bytes(const model_shape *shape)
 {
     const double parameters = (double)model_shape_parameter_count(shape);
@@ -147,6 +149,7 @@ static void model_destroy(model *m)
 {
     if (!m)
         return;
+    model_end_step(m); /* a step left open (a forward and no backward) */
     for (size_t i = 0; i < m->parameter_count; i++)
         value_clear(&m->parameters[i]);
     graph_destroy();

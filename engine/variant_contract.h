@@ -81,8 +81,10 @@ _Static_assert(VARIANT_GRAPH == GRAPH_SCALAR || VARIANT_GRAPH == GRAPH_FUSED || 
  * up with value_clear, so a storage that counts references counts what the
  * model holds (variants/refcount.c). A layer's temporaries are not slots:
  * each becomes a child of a node, or is stored, before the layer returns.
- *   - A step's handles are valid from the op that made them to the end of
- *     the step. model.c ends each step once: after backward (train_step,
+ *   - A step's handle is valid while a slot holds it or while it is a child
+ *     of a node so held: a counting storage frees a node when the last of
+ *     those lets go, mid-step; a storage that frees at graph_release_step
+ *     keeps every handle to the end of the step. model.c ends each step once: after backward (train_step,
  *     backward, loss_and_gradients), after a forward without backward
  *     (release), and after each sample. It clears every step slot, the loss
  *     last, then calls graph_release_step().

@@ -1,10 +1,12 @@
 /* sequence: a real graph of whole-sequence nodes, built each step: each node
  * one layer-level operation over all T positions ([T][width] output and
  * gradient), recording its op and its inputs, as a PyTorch graph of
- * [T, n_embd] tensors (but rmsnorm, attention and the loss one node each).
- * 8 + 16 n_layer nodes a step (24 at the default size). Forward runs them in
- * creation order; backward is one generic loop in reverse creation order
- * over floor's kernels (kernels/sequence_layers.h): floor's order, bit-exact. */
+ * [T, n_embd] tensors (but the embedding, q/k/v, rmsnorm, attention and the
+ * loss one node each). 8 + 16 n_layer nodes a step (24 at the default size).
+ * Forward runs them in creation order; backward is one loop in reverse
+ * creation order that knows only each node's op, calling floor's kernels
+ * (kernels/sequence_layers.h), so the ops, like PyTorch's, are the model's
+ * layers (q/k/v in the reference's head order): floor's order, bit-exact. */
 #define VARIANT_DESCRIPTION                                                                                            \
     "sequence graph: one node per whole-sequence operation, all positions at once, built each step"
 #define VARIANT_TOLERANCE 0.0
