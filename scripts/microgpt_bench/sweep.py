@@ -237,7 +237,7 @@ def table_lines(all_rows, run_json):
                      number(last and last["nodes_per_step"]),
                      number(last and last["reference_nodes"] and 1e6 * last["ms_per_step"] / last["reference_nodes"]),
                      MISSING if slope is None else f"{slope:.2f}",
-                     f"{number(last['peak_rss_bytes'] / 2**20)} MB" if last and last["peak_rss_bytes"] else MISSING,
+                     f"{number(last['peak_rss_bytes'] / 2**20)} MiB" if last and last["peak_rss_bytes"] else MISSING,
                      status_text(mine)])
     s, l = (f"e{x[0]} l{x[2]}" for x in (small, large))
     lines = markdown_table(["row", f"ms/step {s}", f"ms/step {l}", f"nodes/step {l}", f"ns per reference node {l}",
@@ -300,7 +300,7 @@ def plots(plt, all_rows):
            for k, v in by_key.items()}, "parameters", "ns per reference node (naive's graph at that size)",
           "Cost per unit of the model's work", "sweep_ns_per_node.png")
     lines({k: [(r["parameters"], r["peak_rss_bytes"] / 2**20) for r in v if r["peak_rss_bytes"]]
-           for k, v in by_key.items()}, "parameters", "peak RSS (MB)", "Peak memory of the process",
+           for k, v in by_key.items()}, "parameters", "peak RSS (MiB)", "Peak memory of the process",
           "sweep_memory.png")
     path = path_rows(all_rows)
     keep = {k: v for k, v in path.items() if k in CROSSOVER_C + CROSSOVER_TORCH + ("torch_sequence_threads",)}
