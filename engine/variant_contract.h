@@ -84,10 +84,11 @@ _Static_assert(VARIANT_GRAPH == GRAPH_SCALAR || VARIANT_GRAPH == GRAPH_FUSED || 
  *   - A step's handle is valid while a slot holds it or while it is a child
  *     of a node so held: a counting storage frees a node when the last of
  *     those lets go, mid-step; a storage that frees at graph_release_step
- *     keeps every handle to the end of the step. model.c ends each step once: after backward (train_step,
- *     backward, loss_and_gradients), after a forward without backward
- *     (release), and after each sample. It clears every step slot, the loss
- *     last, then calls graph_release_step().
+ *     keeps every handle to the end of the step. model.c ends each step
+ *     once: after backward (train_step, backward, loss_and_gradients),
+ *     after a forward without backward (release), and after each sample.
+ *     It clears every step slot, the loss last, then calls
+ *     graph_release_step().
  *   - graph_backward(loss) runs while the slots still hold the step.
  *   - Parameters are valid from value_parameter to model_destroy, which
  *     clears their slots, then calls graph_destroy(). The tests' op probes

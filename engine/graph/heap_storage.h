@@ -1,9 +1,10 @@
 /* heap_storage.h: a storage of scalar nodes (scalar_node.h): a malloc per
  * node, as in micrograd. The step's nodes are listed, so that
  * graph_release_step frees them one by one (in the reference, CPython's
- * reference counts free them, as variants/refcount.c does). The node is struct node or a variant's type embedding
- * it first: its size is an argument. heap_graph.h binds it to struct node and
- * the reference's ops; variants/closure.c to its own node. */
+ * reference counts free them, as variants/refcount.c does). The node is
+ * struct node or a variant's type embedding it first: its size is an
+ * argument. heap_graph.h binds it to struct node and the reference's ops;
+ * variants/closure.c to its own node. */
 #ifndef MICROGPT_HEAP_STORAGE_H
 #define MICROGPT_HEAP_STORAGE_H
 #ifndef MICROGPT_VARIANT_FILE
