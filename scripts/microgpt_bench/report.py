@@ -46,8 +46,9 @@ def results_doc(readme):
     return os.path.join(os.path.dirname(os.path.abspath(readme)), "docs", "results.md")
 
 
-def write(outputs, directory):
-    atomic_write_all({os.path.join(directory, name): data for name, data in outputs.items()})
+def write(outputs, directory, documents=()):
+    """{name: data} into directory, and (path, text) documents beside them: all written or none."""
+    atomic_write_all(dict({os.path.join(directory, name): data for name, data in outputs.items()}, **dict(documents)))
 
 
 def render_bench(run_dir):
@@ -105,10 +106,10 @@ def documents(readme, bench_dir, sweep_dir, build_dir):
     doc = ["# Results", "", GENERATED, "", "## Every row", "", *tables.full_table(all_rows, settings), "",
            *tables.notes(all_rows, run), "", "![graph size against time per step](../results/graph_size_vs_runtime.png)",
            "", "![phases of a step](../results/phases.png)", ""]
-    if tables.seed_table(all_rows, settings):
+    seed_table = tables.seed_comparison(all_rows, settings)[1]
+    if seed_table:
         doc += ["The seed's \"Python vs Rust\" table (1000 steps on its machine; its Optimized Rust's gradients are "
-                "wrong) beside the same four programs here, each training the reference's model:", "",
-                *tables.seed_table(all_rows, settings), ""]
+                "wrong) beside the same four programs here, each training the reference's model:", "", *seed_table, ""]
     if os.path.exists(os.path.join(bench_dir, "step_times.json")):
         doc += ["Time per step across round 1's run of each variant ([step-time.md](step-time.md) says how to read "
                 "it):", "", "![time per step across the run](../results/step_time.png)", ""]
@@ -130,8 +131,7 @@ def publish(outputs, output_dir, stale, readme, build_dir, bench_dir, sweep_dir)
     made before the first file is written. The documents read the bench run
     in bench_dir and the sweep in sweep_dir."""
     texts = documents(readme, bench_dir, sweep_dir, build_dir) if readme else ()
-    atomic_write_all(dict({os.path.join(output_dir, name): data for name, data in outputs.items()},
-                          **dict(zip((readme, results_doc(readme)), texts)) if texts else {}))
+    write(outputs, output_dir, zip((readme, results_doc(readme)), texts) if texts else ())
     for name in stale:
         if name not in outputs and os.path.isfile(os.path.join(output_dir, name)):
             os.unlink(os.path.join(output_dir, name))

@@ -194,7 +194,8 @@ def bench(args, programs):
     context = next(iter(files.values()), {}).get("context", {})
     statuses = {v: "ok" for v in variants}  # a variant's first failure, if any
     for outcome in (o for record in records for o in record["variants"]):
-        statuses[outcome["name"]] = statuses[outcome["name"]] if statuses[outcome["name"]] != "ok" else outcome["status"]
+        if statuses[outcome["name"]] == "ok":
+            statuses[outcome["name"]] = outcome["status"]
     run_json = {"date": utc_now(), "machine": machine(load_before), **toolchain(context), "git": git,
                 "dataset": {"path": data, "sha256": sha256, "reference": is_reference},
                 "settings": dict(settings, python_steps=settings["steps"] if settings["full"] else settings["k_steps"]),

@@ -27,6 +27,7 @@ TORCH_ROWS = (TorchRow("torch_sequence", "PyTorch (whole sequence)", "sequence",
               TorchRow("torch_position", "PyTorch (per position)", "position", 1, True),
               TorchRow("torch_traced", "PyTorch (traced)", "traced", 1, False),
               TorchRow("torch_sequence_threads", "PyTorch (whole sequence, its default threads)", "sequence", 0, False))
+TORCH_BY_KEY = {r.key: r for r in TORCH_ROWS}
 CROSSOVER_C = ("floor", "sequence", "vector", "tape")
 CROSSOVER_TORCH = ("torch_sequence", "torch_traced")
 FILES = ("sweep.json", "sweep_run.json", "sweep.csv", "sweep_table.md", "sweep_time_vs_nodes.png",
@@ -59,7 +60,7 @@ def run_point(programs, kind, key, shape, grid, data, work_dir):
             "--sweep", "--steps", str(grid.steps), f"--benchmark_min_time={grid.min_time:g}",
             *runner.shape_arguments(shape)], programs.timeout)
         return dict(base, **outcome), result
-    row = next(r for r in TORCH_ROWS if r.key == key)
+    row = TORCH_BY_KEY[key]
     losses = os.path.join(work_dir, f"floor-{shape_name(*shape)}.losses")  # floor's, once a size: the reference's bits
     if not os.path.exists(losses):
         failure, _ = run_process([os.path.join(programs.build_dir, "microgpt-floor"), "--steps", str(grid.steps),
@@ -100,7 +101,7 @@ def point_rows(sweep_json, run_json):
                        status=f"within {difference:.2g} of floor" if difference is not None else "not compared",
                        ms_per_step=1e3 * point["train_seconds"] / point["steps"], peak_rss_bytes=point["peak_rss_bytes"],
                        nodes_per_step=(point.get("nodes") or {}).get("mean"), mean_loss=point.get("mean_loss"))
-            asked = next(r.threads for r in TORCH_ROWS if r.key == point["key"])
+            asked = TORCH_BY_KEY[point["key"]].threads
             if asked != point.get("threads") or not asked:  # the count torch reports, checked against the one asked for
                 row["marks"].append(f"torch's default is {point.get('threads')} thread{'s' if point.get('threads') != 1 else ''}")
         elif point.get("not_measured"):
@@ -171,7 +172,7 @@ def crossovers(all_rows):
 
 
 def label(key):
-    return next((r.label for r in TORCH_ROWS if r.key == key), key)
+    return TORCH_BY_KEY[key].label if key in TORCH_BY_KEY else key
 
 
 def versus(c_key, ratio):

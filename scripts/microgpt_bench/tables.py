@@ -217,36 +217,30 @@ def speed_sources(document, counted):
     return out
 
 
-def seed_rows(all_rows, settings):
-    """The seed's four rows beside ours, or None without the Rust or Python rows."""
-    seed = [(rows.find(all_rows, key), quoted) for _, key, quoted in SEED_ROWS]
-    if not all(row for row, _ in seed):
-        return None
-    ours = [format_seconds(row["full_spread"].median) + (" (est.)" if row["full_estimated"] else "") for row, _ in seed]
-    rust_over_python = round_ratios(rows.comparable(seed[3][0], False), rows.comparable(seed[1][0], False))
-    both = rows.find(all_rows, "both")
-    both_over_rust = both and round_ratios(both["full"], seed[3][0]["full"])
-    return ("**The seed's table, every row training the same model.** Its Original Python, Optimized Python, Original "
-            "Rust and Optimized Rust (" + ", ".join(q for _, q in seed) + " for 1000 steps, the last with wrong "
-            f"gradients) become {', '.join(ours)} for {settings['steps']} steps here; Optimized Rust is "
-            f"{faster(rust_over_python.median)} than Optimized Python (the seed said 14× faster)" +
-            (f", and C's `both`, the same strategy, {faster(both_over_rust.median)} than Rust's" if both_over_rust
-             else "") + ".")
-
-
-def seed_table(all_rows, settings):
-    """The seed's four rows and ours, row by row: time for 1000 steps and speed against Optimized Python (ours
-    over the span both Python rows ran, in the same rounds)."""
+def seed_comparison(all_rows, settings):
+    """The seed's four rows beside ours: (the finding, the table's lines), or (None, []) without the Rust or
+    Python rows. Speeds against Optimized Python are over the span both Python rows ran, in the same rounds."""
     seed = [(name, rows.find(all_rows, key), quoted) for name, key, quoted in SEED_ROWS]
     if not all(row for _, row, _ in seed):
-        return []
-    body = [(name, quoted, number(float(seed[1][2][:-2]) / float(quoted[:-2])) + "×",
-             format_seconds(row["full_spread"].median) + (" (est.)" if row["full_estimated"] else ""),
-             format_ratio(round_ratios(rows.comparable(seed[1][1], False), rows.comparable(row, False))), row["status"])
-            for name, row, quoted in seed]
-    return markdown_table(["the seed's row", "the seed's time", "its speed vs Optimized Python", "here",
-                           f"speed vs Optimized Python here (first {settings['python_steps']} steps)",
-                           "gradients here"], body, "lrrrrl")
+        return None, []
+    ours = [format_seconds(row["full_spread"].median) + (" (est.)" if row["full_estimated"] else "")
+            for _, row, _ in seed]
+    optimized = rows.comparable(seed[1][1], False)
+    rust_over_python = round_ratios(rows.comparable(seed[3][1], False), optimized)
+    both = rows.find(all_rows, "both")
+    both_over_rust = both and round_ratios(both["full"], seed[3][1]["full"])
+    finding = ("**The seed's table, every row training the same model.** Its Original Python, Optimized Python, "
+               "Original Rust and Optimized Rust (" + ", ".join(q for _, _, q in seed) + " for 1000 steps, the last "
+               f"with wrong gradients) become {', '.join(ours)} for {settings['steps']} steps here; Optimized Rust is "
+               f"{faster(rust_over_python.median)} than Optimized Python (the seed said 14× faster)" +
+               (f", and C's `both`, the same strategy, {faster(both_over_rust.median)} than Rust's" if both_over_rust
+                else "") + ".")
+    body = [(name, quoted, number(float(seed[1][2][:-2]) / float(quoted[:-2])) + "×", our,
+             format_ratio(round_ratios(optimized, rows.comparable(row, False))), row["status"])
+            for (name, row, quoted), our in zip(seed, ours)]
+    return finding, markdown_table(["the seed's row", "the seed's time", "its speed vs Optimized Python", "here",
+                                    f"speed vs Optimized Python here (first {settings['python_steps']} steps)",
+                                    "gradients here"], body, "lrrrrl")
 
 
 def findings(all_rows, run, document, crossover_text):
@@ -254,7 +248,7 @@ def findings(all_rows, run, document, crossover_text):
     out = [same_model(all_rows)]
     if document:
         out += speed_sources(document, (run.instructions or {}).get("variants", {}))
-    out += [text for text in (seed_rows(all_rows, run.run["settings"]), crossover_text) if text]
+    out += [text for text in (seed_comparison(all_rows, run.run["settings"])[0], crossover_text) if text]
     return out[:5]
 
 

@@ -53,8 +53,8 @@ def atomic_write_all(files):
     except OSError as error:
         raise ResultsError(f"cannot write {error.filename}: {error.strerror}") from None
     finally:
-        for temporary in staged.values():
-            os.unlink(temporary) if os.path.exists(temporary) else None
+        for temporary in staged.values():  # those not renamed
+            os.unlink(temporary)
 
 
 def json_text(value, sort_keys=False):
